@@ -1,0 +1,340 @@
+"""The check kinds: a small set of code paths that every rule file configures.
+
+Each kind takes a rule and a Context and returns Violations (values, never actions): the
+rewrite loop decides whether to fix, re-ask or fall back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import regex
+
+from rewriter.facts import LOSABLE, Fact, extract_facts, fact_keys
+from rewriter.lexicon import Lexicon, Match, is_negated
+from rewriter.models import Case, Violation
+from rewriter.morph import is_imperative, name_lemma
+from rewriter.rules import Rule
+from rewriter.situation import Situation, analyse_thread, find_with_exceptions
+from rewriter.text import Doc, analyse, is_sentence_start
+from rewriter.timeexpr import commitment_keys, extract_commitments
+from rewriter.vocab import lexicon_from, situation_lexicon, style_pattern
+
+
+@dataclass
+class Context:
+    """Everything a rule may look at, computed lazily and at most once per check."""
+
+    case: Case
+    text: str  # the text being checked: the reply, or the draft when no reply is given
+
+    @cached_property
+    def doc(self) -> Doc:
+        return analyse(self.text)
+
+    @cached_property
+    def situation(self) -> Situation:
+        return analyse_thread(self.case.customer_texts, self.case.customer_name)
+
+    @property
+    def compares_to_draft(self) -> bool:
+        """invented-* and lost-fact apply only when a draft is rewritten into a different reply."""
+        c = self.case
+        return c.draft is not None and c.reply is not None and c.reply != c.draft
+
+    def source_texts(self, which: list[str]) -> list[str]:
+        c = self.case
+        out: list[str] = []
+        if "draft" in which and c.draft:
+            out.append(c.draft)
+        if "facts" in which:
+            out += c.facts
+        if "agent" in which:
+            out += c.agent_texts
+        if "customer" in which:
+            out += c.customer_texts
+        return out
+
+
+_COMPILED: dict[tuple[int, str], Any] = {}
+
+
+def compiled(rule: Rule, key: str, build: Callable[[], Any]) -> Any:
+    """Compile a rule's lexicon or pattern once per process."""
+    k = (id(rule), key)
+    if k not in _COMPILED:
+        _COMPILED[k] = build()
+    return _COMPILED[k]
+
+
+def _lex(rule: Rule, key: str, default_gap: int = 1) -> Lexicon:
+    return compiled(rule, key, lambda: lexicon_from(rule.params.get(key), default_gap=default_gap))
+
+
+class _Fmt(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def violation(rule: Rule, ctx: Context, start: int | None, end: int | None, **fields: Any) -> Violation:
+    span = (start, end) if start is not None and end is not None else None
+    text = ctx.text[start:end] if span else ""
+    message = rule.message.format_map(_Fmt(text=text, **fields)).strip()
+    return Violation(
+        rule=rule.id,
+        severity=rule.severity,
+        message=message,
+        span=span,
+        text=text,
+        evidence=fields.get("evidence"),
+    )
+
+
+# --- phrases -------------------------------------------------------------------------------------
+
+def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
+    p = rule.params
+    evidence = None
+    if p.get("when"):
+        evidence = getattr(ctx.situation, p["when"])
+        if not evidence:
+            return []
+    hits: list[tuple[int, int]] = []
+    matches = find_with_exceptions(ctx.doc, _lex(rule, "lexicon"), _lex(rule, "exceptions"))
+    customer_docs = [analyse(t) for t in ctx.case.customer_texts] if p.get("skip_echo") else []
+    for m in matches:
+        if p.get("skip_negated") and is_negated(ctx.doc, m):
+            continue
+        if customer_docs and _echoes_customer(m, ctx, customer_docs):
+            continue
+        hits.append((m.start, m.end))
+    for i, pattern in enumerate(p.get("patterns", [])):
+        rx = compiled(rule, f"pattern{i}", lambda pattern=pattern: regex.compile(pattern))
+        for m in rx.finditer(ctx.text):
+            if not any(s < m.end() and m.start() < e for s, e in hits):
+                if customer_docs and any(m.group() in t for t in ctx.case.customer_texts):
+                    continue
+                hits.append((m.start(), m.end()))
+    if hits and (p.get("unless") or p.get("unless_imperative")):
+        if _lex(rule, "unless", 0).find(ctx.doc):
+            return []
+        if p.get("unless_imperative") and any(is_imperative(t.text) for t in ctx.doc.tokens):
+            return []
+    return [violation(rule, ctx, s, e, evidence=evidence) for s, e in sorted(hits)]
+
+
+def _echoes_customer(m: Match, ctx: Context, customer_docs: list[Doc]) -> bool:
+    """The reply names what the customer named («промокод, который вы прислали»): not an offer."""
+    words = m.phrase.words
+    return any(all(any(w.matches(t) for t in d.tokens) for w in words) for d in customer_docs)
+
+
+# --- pattern -------------------------------------------------------------------------------------
+
+def check_pattern(rule: Rule, ctx: Context) -> list[Violation]:
+    rx = compiled(rule, "pattern", lambda: regex.compile(rule.params["pattern"]))
+    out = []
+    for m in rx.finditer(ctx.text):
+        if rule.params.get("mid_sentence_only") and is_sentence_start(ctx.text, m.start()):
+            continue
+        out.append(violation(rule, ctx, m.start(), m.end()))
+    return out
+
+
+# --- unsupported ---------------------------------------------------------------------------------
+
+def check_unsupported(rule: Rule, ctx: Context) -> list[Violation]:
+    if not ctx.compares_to_draft:
+        return []
+    p = rule.params
+    sources = ctx.source_texts(p["sources"])
+    what = p["extract"]
+    if what == "deadlines":
+        keys = commitment_keys(sources)
+        return [
+            violation(rule, ctx, c.start, c.end)
+            for c in extract_commitments(ctx.text)
+            if c.key not in keys
+        ]
+    if what == "facts":
+        return _unsupported_facts(rule, ctx, sources)
+    if what == "promises":
+        return _unsupported_promises(rule, ctx, sources)
+    raise ValueError(f"{rule.id}: unknown extract {what!r}")
+
+
+def _unsupported_facts(rule: Rule, ctx: Context, sources: list[str]) -> list[Violation]:
+    kinds = set(rule.params.get("kinds", LOSABLE | {"name"}))
+    keys = fact_keys(sources)
+    names = {f.key for t in sources for f in extract_facts(t) if f.kind == "name"}
+    for m in ctx.case.thread:
+        if m.name:
+            names |= {"name:" + name_lemma(part) for part in m.name.split()}
+    # Time commitments are reported by invented-deadline; vague time is nobody's business.
+    taken = [(c.start, c.end) for c in extract_commitments(ctx.text)]
+    out = []
+    for f in extract_facts(ctx.text):
+        if f.kind not in kinds or any(s < f.end and f.start < e for s, e in taken):
+            continue
+        known = names if f.kind == "name" else keys
+        if f.key not in known:
+            out.append(violation(rule, ctx, f.start, f.end, kind=f.kind))
+    return out
+
+
+def _promise_groups(rule: Rule) -> dict[str, Lexicon]:
+    def build() -> dict[str, Lexicon]:
+        spec = rule.params["groups"]
+        return {
+            name: Lexicon(phrases, gap=2, any_order=True, window=rule.params.get("window", 5))
+            for name, phrases in spec.items()
+        }
+
+    return compiled(rule, "groups", build)
+
+
+def promises_in(rule: Rule, doc: Doc) -> list[tuple[str, Match]]:
+    """(group, match) for every non-negated promise phrase in `doc`."""
+    out = []
+    for group, lexicon in _promise_groups(rule).items():
+        for m in lexicon.find(doc):
+            if not is_negated(doc, m, before=rule.params.get("negation_window", 3)):
+                out.append((group, m))
+    return out
+
+
+def _unsupported_promises(rule: Rule, ctx: Context, sources: list[str]) -> list[Violation]:
+    supported = {g for t in sources for g, _ in promises_in(rule, analyse(t))}
+    return [
+        violation(rule, ctx, m.start, m.end, group=g)
+        for g, m in promises_in(rule, ctx.doc)
+        if g not in supported
+    ]
+
+
+# --- lost ----------------------------------------------------------------------------------------
+
+def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
+    if not ctx.compares_to_draft:
+        return []
+    from rewriter.engine import rules_by_id, run_rule  # the rules this one defers to
+
+    draft = ctx.case.draft or ""
+    removed: list[tuple[int, int]] = []
+    draft_ctx = Context(ctx.case, draft)
+    for rid in rule.params.get("except_removed_by", []):
+        for v in run_rule(rules_by_id()[rid], draft_ctx):
+            if v.span:
+                s = draft_ctx.doc.sentence_span(draft_ctx.doc.sentence_of(v.span[0]))
+                removed.append(s)
+    kinds = set(rule.params.get("kinds", LOSABLE))
+    kept = fact_keys([ctx.text])
+    out = []
+    seen: set[str] = set()
+    for f in extract_facts(draft):
+        if f.kind not in kinds or f.key in kept or f.key in seen:
+            continue
+        if any(s <= f.start and f.end <= e for s, e in removed):
+            continue
+        seen.add(f.key)
+        out.append(_lost_violation(rule, f))
+    return out
+
+
+def _lost_violation(rule: Rule, f: Fact) -> Violation:
+    message = rule.message.format_map(_Fmt(text=f.text, kind=f.kind)).strip()
+    # The span would index the draft, not the checked text: report the fact as text only.
+    return Violation(rule=rule.id, severity=rule.severity, message=message, span=None, text=f.text)
+
+
+# --- constraint ----------------------------------------------------------------------------------
+
+def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
+    situation = ctx.situation
+    if not situation.constraints:
+        return []
+    requests: dict[str, Any] = rule.params["requests"]
+    request_sents = _request_sentences(rule, ctx.doc)
+    out = []
+    for cid, evidence in situation.constraints.items():
+        if cid not in requests:
+            continue
+        lexicon = compiled(rule, f"req:{cid}", lambda cid=cid: lexicon_from(requests[cid], default_gap=2))
+        for m in lexicon.find(ctx.doc):
+            sent = ctx.doc.tokens[m.first].sent
+            if is_negated(ctx.doc, m, before=2):
+                continue
+            if sent in request_sents:
+                out.append(violation(rule, ctx, m.start, m.end, evidence=evidence))
+    return out
+
+
+def _request_sentences(rule: Rule, doc: Doc) -> set[int]:
+    """Sentences that ask the customer to do something: a request cue or an imperative verb,
+    not negated («роутер перезагружать не нужно» asks for nothing)."""
+    sents = {doc.tokens[m.first].sent for m in _lex(rule, "request_cues", 0).find(doc)
+             if not is_negated(doc, m, before=1)}
+    toks = doc.tokens
+    for i, t in enumerate(toks):
+        if is_imperative(t.text) and not (i and toks[i - 1].norm == "не" and toks[i - 1].sent == t.sent):
+            sents.add(t.sent)
+    return sents
+
+
+# --- register ------------------------------------------------------------------------------------
+
+def check_register(rule: Rule, ctx: Context) -> list[Violation]:
+    s = ctx.situation
+    reg = s.register
+    why = s.angry or s.grave or s.legal_dispute
+    text = ctx.text
+    out: list[Violation] = []
+
+    def add(start: int, end: int, reason: str) -> None:
+        out.append(violation(rule, ctx, start, end, reason=reason, evidence=why))
+
+    # Playful emoji and smileys: up to what the customer used (none at all when it is serious).
+    allowed = 0 if s.serious else reg.playful + (1 if reg.positive else 0)
+    markers = sorted(
+        [(m.start(), m.end()) for m in style_pattern("emoji").finditer(text)
+         if not style_pattern("sad_emoji").fullmatch(m.group())]
+        + [(m.start(), m.end()) for m in style_pattern("playful_smiley").finditer(text)]
+    )
+    for start, end in markers[allowed:]:
+        add(start, end, "смайлики и эмодзи сверх того, что использует клиент" if not why
+            else "смайлики неуместны: клиенту сейчас не до шуток")
+    sad = [(m.start(), m.end()) for m in style_pattern("sad_smiley").finditer(text)]
+    sad += [(m.start(), m.end()) for m in style_pattern("sad_emoji").finditer(text)]
+    for start, end in sorted(sad)[1:]:
+        add(start, end, "больше одного грустного смайлика")
+    if why or not reg.shouting:
+        for m in style_pattern("shouting").finditer(text):
+            add(m.start(), m.end(), "восклицания громче, чем у клиента")
+    customer_docs = [analyse(t) for t in s.customer_texts]
+    for key, reason in (("jokes", "шутливый тон"), ("pet_names", "панибратское обращение"),
+                        ("diminutives", "уменьшительно-ласкательные слова")):
+        for m in _lex(rule, key).find(ctx.doc):
+            used = any(_lex(rule, key).find(d) for d in customer_docs) and not why
+            echoed = any(any(w.matches(t) for t in d.tokens) for d in customer_docs for w in m.phrase.words)
+            if not (used and echoed):
+                add(m.start, m.end, reason)
+    if not reg.uses_ty:
+        for m in situation_lexicon("informal_you").find(ctx.doc):
+            add(m.start, m.end, "обращение на «ты», хотя клиент на «ты» не переходил")
+    if (reg.uses_vy or reg.formal_greeting) and not reg.informal_greeting:
+        for m in situation_lexicon("informal_greeting").find(ctx.doc):
+            add(m.start, m.end, "«привет» в ответ на формальное обращение")
+    return out
+
+
+KIND_FUNCS: dict[str, Callable[[Rule, Context], list[Violation]]] = {
+    "phrases": check_phrases,
+    "pattern": check_pattern,
+    "unsupported": check_unsupported,
+    "lost": check_lost,
+    "constraint": check_constraint,
+    "register": check_register,
+}

@@ -1,0 +1,220 @@
+"""The `h2h` command: a thin shell over the library (rewrite, check, evaluate).
+
+Exit codes (SPEC §4): 0 done and clean, 1 a block violation remains, 2 bad usage or input —
+always one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+
+from rewriter import __version__
+from rewriter.errors import H2HError, UsageError
+
+app = typer.Typer(
+    name="h2h",
+    help="Rewrite a support reply so it reads human to human; block replies that break hard rules.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    no_args_is_help=True,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"h2h {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """h2h: human-to-human support replies, with guardrails."""
+
+
+def _dump(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def _warn(line: str) -> None:
+    typer.echo(line, err=True)
+
+
+def _format_violation(v: Any) -> str:
+    where = f" [{v.span[0]}:{v.span[1]}]" if v.span else ""
+    text = f" «{v.text}»" if v.text else ""
+    return f"{v.severity:5} {v.rule}{text}{where}: {v.message}"
+
+
+@app.command()
+def rewrite(
+    case: Annotated[str, typer.Argument(help="Case file (JSON or YAML), or - for stdin.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
+    model: Annotated[str | None, typer.Option(help="litellm model id, e.g. openai/gpt-4o-mini (env H2H_MODEL).")] = None,
+    api_base: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL (env H2H_API_BASE).")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds per model request (env H2H_TIMEOUT, default 30).")] = None,
+    max_attempts: Annotated[int, typer.Option(help="Model calls before falling back to the offline engine.")] = 3,
+) -> None:
+    """Rewrite the draft of CASE. Prints the text to send; warnings go to stderr."""
+    from rewriter.loading import load_case
+    from rewriter.loop import rewrite as do_rewrite
+
+    result = do_rewrite(
+        load_case(case), model, api_base=api_base, timeout=timeout, max_attempts=max_attempts
+    )
+    if as_json:
+        typer.echo(_dump(result.model_dump(mode="json", exclude={"id"} if result.id is None else set())))
+    else:
+        typer.echo(result.text)
+        for error in result.errors:
+            _warn(f"h2h: warning: {error}")
+        if result.errors:
+            _warn("h2h: warning: the model's answer was not used; this is the offline rewrite")
+        for v in result.violations:
+            _warn(f"h2h: {_format_violation(v)}")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command()
+def check(
+    case: Annotated[str | None, typer.Argument(help="Case file (JSON or YAML), or - for stdin.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+    jsonl: Annotated[str | None, typer.Option("--jsonl", help="A file with one case per line (- for stdin).")] = None,
+) -> None:
+    """Check a reply (or the draft when there is no reply) against every rule."""
+    from rewriter.engine import check as do_check
+
+    if (case is None) == (jsonl is None):
+        raise UsageError("give either CASE or --jsonl FILE")
+    if jsonl is not None:
+        raise typer.Exit(_check_jsonl(jsonl, as_json))
+    from rewriter.loading import load_case
+
+    result = do_check(load_case(case or "-"))
+    if as_json:
+        typer.echo(_dump(result.model_dump(mode="json")))
+    else:
+        if not result.violations:
+            typer.echo("ok: no violations")
+        for v in result.violations:
+            typer.echo(_format_violation(v))
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _check_jsonl(source: str, as_json: bool) -> int:
+    from rewriter.engine import check as do_check
+    from rewriter.loading import iter_jsonl
+    from rewriter.models import parse_case
+
+    worst = 0
+    for lineno, obj, error in iter_jsonl(source):
+        if error is None:
+            try:
+                result = do_check(parse_case(obj, where=f"line {lineno}"))
+            except UsageError as exc:
+                error = str(exc)
+        if error is not None:
+            worst = 2
+            _warn(f"h2h: {error}")
+            case_id = obj.get("id") if isinstance(obj, dict) else None
+            typer.echo(_dump({"id": case_id, "ok": False, "violations": [], "error": error}))
+            continue
+        if not result.ok:
+            worst = max(worst, 1)
+        if as_json or True:  # JSONL in, JSONL out: one result per line, same order
+            typer.echo(_dump(result.model_dump(mode="json")))
+    return worst
+
+
+@app.command()
+def rules() -> None:
+    """List the rules: id, severity, one line each."""
+    from rewriter.rules import load_rules
+
+    loaded = load_rules()
+    width = max(len(r.id) for r in loaded)
+    for r in loaded:
+        typer.echo(f"{r.id:<{width}}  {r.severity:<5}  {r.one_line}")
+
+
+@app.command()
+def prompt(
+    case: Annotated[str, typer.Argument(help="Case file (JSON or YAML), or - for stdin.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the messages as JSON.")] = False,
+) -> None:
+    """Print the exact messages a model would receive for CASE."""
+    from rewriter.loading import load_case
+    from rewriter.prompting import build_messages
+
+    messages = build_messages(load_case(case))
+    if as_json:
+        typer.echo(_dump(messages))
+        return
+    for m in messages:
+        typer.echo(f"----- {m['role']} -----")
+        typer.echo(m["content"])
+
+
+@app.command("eval")
+def eval_(
+    cases: Annotated[Path | None, typer.Option(help="A case file or folder (default: the shipped golden cases).")] = None,
+    model: Annotated[str | None, typer.Option(help="litellm model id (env H2H_MODEL); none = offline engine.")] = None,
+    api_base: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL.")] = None,
+    concurrency: Annotated[int, typer.Option(help="Cases rewritten at once.")] = 4,
+    out: Annotated[Path | None, typer.Option(help="Write report.json and report.md here.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds per model request.")] = None,
+) -> None:
+    """Rewrite every golden case and score the results."""
+    from rewriter.evaluate import evaluate, write_report
+
+    report = evaluate(cases, model=model, api_base=api_base, timeout=timeout, concurrency=concurrency)
+    s = report.summary
+    for c in report.cases:
+        if not c.passed:
+            rules_hit = ", ".join(sorted({v.rule for v in c.violations if v.blocks})) or "facts lost"
+            _warn(f"FAIL {c.id}: {rules_hit}")
+    typer.echo(
+        f"{s['passed']}/{s['cases']} passed (pass rate {s['pass_rate']:.2f}), "
+        f"facts kept {s['facts_kept']:.2f}, {s['wall_s']:.1f} s, model {s['model'] or 'offline'}"
+    )
+    if out is not None:
+        typer.echo(f"report: {write_report(report, out)}")
+    raise typer.Exit(0 if s["passed"] == s["cases"] else 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: maps every failure to an exit code and one stderr line."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="h2h", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.UsageError as exc:
+        _warn(f"h2h: error: {' '.join(exc.format_message().split())}")
+        code = 2
+    except click.exceptions.Abort:
+        _warn("h2h: aborted")
+        code = 130
+    except H2HError as exc:
+        _warn(f"h2h: error: {' '.join(str(exc).split())}")
+        code = 2
+    except KeyboardInterrupt:
+        code = 130
+    if not isinstance(code, int):
+        code = 0
+    sys.stdout.flush()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""`check`: run every rule over a case and collect the findings."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from rewriter.checks import KIND_FUNCS, Context
+from rewriter.models import Case, CheckResult, Violation
+from rewriter.rules import Rule, load_rules
+
+
+@cache
+def rules_by_id() -> dict[str, Rule]:
+    return {r.id: r for r in load_rules()}
+
+
+def run_rule(rule: Rule, ctx: Context) -> list[Violation]:
+    return KIND_FUNCS[rule.kind](rule, ctx)
+
+
+def violations_for(case: Case, text: str) -> list[Violation]:
+    """Every violation of `text` read as the reply to `case`, block rules first, then by position."""
+    ctx = Context(case, text)
+    found: list[Violation] = []
+    for rule in load_rules():
+        found.extend(run_rule(rule, ctx))
+    return sorted(found, key=lambda v: (v.severity != "block", v.span[0] if v.span else -1))
+
+
+def check(case: Case) -> CheckResult:
+    """Check `case.reply`, or the draft itself when there is no reply (a lint of a human reply)."""
+    text = case.reply if case.reply is not None else case.draft
+    if text is None:
+        from rewriter.errors import UsageError
+
+        raise UsageError("nothing to check: the case has neither a reply nor a draft")
+    violations = violations_for(case, text)
+    return CheckResult(id=case.id, ok=not any(v.blocks for v in violations), violations=violations)

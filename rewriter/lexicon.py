@@ -1,0 +1,175 @@
+"""Phrase lexicons matched by lemma, tolerant to inflection, small gaps and (optionally) order.
+
+Phrase syntax, as written in the YAML files under guardrails/:
+  «вернуть деньги»   each word matches any inflection (lemmas of all parses);
+  «=вы»              an exact word form (lower-cased, ё→е);
+  «промокод*»        any word starting with «промокод».
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rewriter.morph import lemmas, normalise_word
+from rewriter.text import Doc, Token
+
+NEGATIONS = frozenset({"не", "ни", "нет", "никак", "никакой", "нельзя", "без"})
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    kind: str  # "lemma" | "exact" | "prefix"
+    values: frozenset[str]
+
+    def matches(self, token: Token) -> bool:
+        if self.kind == "lemma":
+            return not self.values.isdisjoint(token.lemmas)
+        if self.kind == "exact":
+            return token.norm in self.values
+        return any(token.norm.startswith(v) for v in self.values)
+
+
+def _compile_word(raw: str) -> Word:
+    if raw.startswith("="):
+        return Word("exact", frozenset({normalise_word(raw[1:])}))
+    if raw.endswith("*") and len(raw) > 1:
+        return Word("prefix", frozenset({normalise_word(raw[:-1])}))
+    return Word("lemma", lemmas(raw))
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    source: str
+    words: tuple[Word, ...]
+    extra: dict | None = None  # per-phrase data from the rule file (a replacement, a group…)
+
+    @staticmethod
+    def compile(source: str, extra: dict | None = None) -> Phrase:
+        parts = source.replace("ё", "е").replace("Ё", "Е").split()
+        if not parts:
+            raise ValueError("empty phrase")
+        return Phrase(source, tuple(_compile_word(p) for p in parts), extra)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    phrase: Phrase
+    first: int  # token index
+    last: int  # token index, inclusive
+    start: int  # char offset
+    end: int
+
+    @property
+    def sent(self) -> int:
+        return -1 if self.first < 0 else self.first
+
+
+class Lexicon:
+    """A compiled phrase list; `find` returns every occurrence in a Doc."""
+
+    def __init__(
+        self,
+        phrases: Iterable[str | dict],
+        *,
+        gap: int = 1,
+        any_order: bool = False,
+        window: int = 6,
+    ) -> None:
+        compiled: list[Phrase] = []
+        for item in phrases:
+            if isinstance(item, str):
+                compiled.append(Phrase.compile(item))
+            else:
+                extra = {k: v for k, v in item.items() if k != "phrase"}
+                compiled.append(Phrase.compile(item["phrase"], extra))
+        self.phrases = tuple(compiled)
+        self.gap = gap
+        self.any_order = any_order
+        self.window = window
+
+    def __bool__(self) -> bool:
+        return bool(self.phrases)
+
+    def find(self, doc: Doc, *, sentences: Sequence[int] | None = None) -> list[Match]:
+        tokens = doc.tokens
+        found: list[Match] = []
+        for phrase in self.phrases:
+            first_word = phrase.words[0]
+            for i, tok in enumerate(tokens):
+                if sentences is not None and tok.sent not in sentences:
+                    continue
+                if self.any_order:
+                    m = self._match_unordered(phrase, tokens, i)
+                elif first_word.matches(tok):
+                    m = self._match_ordered(phrase, tokens, i)
+                else:
+                    m = None
+                if m is not None:
+                    found.append(m)
+        found.sort(key=lambda m: (m.start, -(m.end - m.start)))
+        return _drop_overlaps(found)
+
+    def _match_ordered(self, phrase: Phrase, tokens: Sequence[Token], i: int) -> Match | None:
+        last = i
+        for word in phrase.words[1:]:
+            nxt = None
+            for j in range(last + 1, min(len(tokens), last + 2 + self.gap)):
+                if tokens[j].sent != tokens[i].sent:
+                    break
+                if word.matches(tokens[j]):
+                    nxt = j
+                    break
+            if nxt is None:
+                return None
+            last = nxt
+        return Match(phrase, i, last, tokens[i].start, tokens[last].end)
+
+    def _match_unordered(self, phrase: Phrase, tokens: Sequence[Token], i: int) -> Match | None:
+        # Anchor on the earliest token of the occurrence: token i must match some word.
+        if not any(w.matches(tokens[i]) for w in phrase.words):
+            return None
+        sent = tokens[i].sent
+        used = {i}
+        remaining = list(phrase.words)
+        for w in remaining:
+            if w.matches(tokens[i]):
+                remaining.remove(w)
+                break
+        hi = i
+        for word in remaining:
+            hit = None
+            for j in range(i + 1, min(len(tokens), i + self.window + 1)):
+                if tokens[j].sent != sent:
+                    break
+                if j not in used and word.matches(tokens[j]):
+                    hit = j
+                    break
+            if hit is None:
+                return None
+            used.add(hit)
+            hi = max(hi, hit)
+        return Match(phrase, i, hi, tokens[i].start, tokens[hi].end)
+
+    def any_in(self, doc: Doc) -> bool:
+        return bool(self.find(doc))
+
+
+def _drop_overlaps(matches: list[Match]) -> list[Match]:
+    kept: list[Match] = []
+    for m in matches:
+        if kept and m.start < kept[-1].end:
+            continue
+        kept.append(m)
+    return kept
+
+
+def is_negated(doc: Doc, match: Match, *, before: int = 3) -> bool:
+    """A negation word just before the match, or inside it, in the same sentence."""
+    tokens = doc.tokens
+    sent = tokens[match.first].sent
+    lo = max(0, match.first - before)
+    for j in range(lo, match.last + 1):
+        if tokens[j].sent == sent and tokens[j].norm in NEGATIONS:
+            return True
+    return False

@@ -1,0 +1,62 @@
+"""One pymorphy3 analyzer per process and cached lemma look-ups.
+
+Lexicons are matched against the lemmas of *all* parses of a word: the first parse is
+often wrong for short forms («судов» → «судно», «пришли» → «прийти»).
+"""
+
+from __future__ import annotations
+
+from functools import cache, lru_cache
+
+import pymorphy3
+
+_PARTICLES = ("-то", "-ка", "-таки")
+
+
+@cache
+def analyzer() -> pymorphy3.MorphAnalyzer:
+    return pymorphy3.MorphAnalyzer()
+
+
+def normalise_word(word: str) -> str:
+    """Lower-case, ё→е, and drop the particles «-то», «-ка» that pymorphy3 does not know."""
+    w = word.lower().replace("ё", "е")
+    for particle in _PARTICLES:
+        if w.endswith(particle) and len(w) > len(particle) + 1:
+            return w[: -len(particle)]
+    return w
+
+
+@lru_cache(maxsize=200_000)
+def lemmas(word: str) -> frozenset[str]:
+    """Every lemma pymorphy3 offers for `word`, plus the normalised form itself."""
+    w = normalise_word(word)
+    if not w.isalpha() and not any(ch.isalpha() for ch in w):
+        return frozenset({w})
+    found = {w}
+    for parse in analyzer().parse(w):
+        found.add(parse.normal_form.replace("ё", "е"))
+    return frozenset(found)
+
+
+@lru_cache(maxsize=50_000)
+def is_imperative(word: str) -> bool:
+    """True only when every parse is an imperative: «пришли» is also past tense of «прийти»."""
+    parses = analyzer().parse(normalise_word(word))
+    return bool(parses) and all("impr" in p.tag for p in parses)
+
+
+@lru_cache(maxsize=50_000)
+def is_name(word: str) -> bool:
+    """A first name by pymorphy3's `Name` tag on its most likely parse («Вера» the noun wins)."""
+    parses = analyzer().parse(normalise_word(word))
+    return bool(parses) and "Name" in parses[0].tag
+
+
+@lru_cache(maxsize=50_000)
+def name_lemma(word: str) -> str:
+    """The nominative of a name form («Ксении» → «ксения»), for comparing names across cases."""
+    for parse in analyzer().parse(normalise_word(word)):
+        if "Name" in parse.tag:
+            return parse.normal_form.replace("ё", "е")
+    return normalise_word(word)

@@ -1,0 +1,39 @@
+"""The offline engine: the draft with every safe fix applied. No model, no network, no key."""
+
+from __future__ import annotations
+
+from rewriter.checks import Context
+from rewriter.engine import rules_by_id, violations_for
+from rewriter.fixes import apply_edits, edits_for
+from rewriter.models import Case, Violation
+
+MAX_PASSES = 3
+
+
+def offline_rewrite(case: Case) -> tuple[str, list[Violation]]:
+    """Return the fixed text and the violations that still hold in it.
+
+    Fixes are applied in passes (a fix can reveal another: dropping a canned greeting leaves a
+    sentence start whose «Вы» is now fine). The result is checked as a reply to the case, so
+    lost-fact and invented-* compare it to the draft: a fix that lost a fact would show.
+    """
+    draft = case.draft or ""
+    text = draft
+    rules = rules_by_id()
+    for _ in range(MAX_PASSES):
+        ctx = Context(case.model_copy(update={"reply": text}), text)
+        found = violations_for(ctx.case, text)
+        edits = edits_for(rules, ctx, found)
+        if not edits:
+            break
+        fixed = apply_edits(text, edits)
+        if not fixed.strip() or fixed == text:
+            break
+        text = fixed
+    final_case = case.model_copy(update={"reply": text})
+    remaining = violations_for(final_case, text)
+    if any(v.rule == "lost-fact" for v in remaining):
+        # A fix must never lose a fact; if one did, the draft is the safe answer.
+        text = draft
+        remaining = violations_for(case.model_copy(update={"reply": draft}), draft)
+    return text, remaining

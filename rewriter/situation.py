@@ -1,0 +1,128 @@
+"""What the thread says about the customer: the shared analysis behind rules, fixes and prompts.
+
+Computed once per case from customer messages (oldest first; the last one is being answered).
+Every flag keeps its evidence — the customer's sentence that raised it — so a violation can say
+*why* it fired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rewriter.lexicon import Lexicon
+from rewriter.text import Doc, analyse
+from rewriter.vocab import (
+    constraint_lexicons,
+    situation_exceptions,
+    situation_lexicon,
+    style_pattern,
+)
+
+
+@dataclass(frozen=True)
+class Register:
+    """How the customer writes: what a reply may mirror."""
+
+    uses_ty: bool = False
+    uses_vy: bool = False
+    informal_greeting: bool = False
+    formal_greeting: bool = False
+    playful: int = 0  # most emoji + playful smileys in one customer message
+    shouting: bool = False  # «!!!», «?!»
+    positive: bool = False  # the last customer message is upbeat («Супер, спасибо!»)
+
+
+@dataclass(frozen=True)
+class Situation:
+    legal_dispute: str | None = None  # evidence sentence, or None
+    angry: str | None = None
+    grave: str | None = None
+    constraints: dict[str, str] = field(default_factory=dict)  # constraint id -> evidence
+    register: Register = Register()
+    customer_name: str | None = None
+    customer_texts: tuple[str, ...] = ()
+
+    @property
+    def serious(self) -> bool:
+        """Angry, grave or a legal dispute: no play at all."""
+        return bool(self.angry or self.grave or self.legal_dispute)
+
+
+def find_with_exceptions(doc: Doc, lexicon: Lexicon, exceptions: Lexicon) -> list:
+    """Matches of `lexicon` that do not overlap a match of `exceptions`."""
+    hits = lexicon.find(doc)
+    if not hits or not exceptions:
+        return hits
+    blocked = [(m.start, m.end) for m in exceptions.find(doc)]
+    return [h for h in hits if not any(s < h.end and h.start < e for s, e in blocked)]
+
+
+def _evidence(doc: Doc, offset: int) -> str:
+    return doc.sentence_text(doc.sentence_of(offset)).strip()
+
+
+def _flag(docs: list[Doc], name: str) -> str | None:
+    lexicon, exceptions = situation_lexicon(name), situation_exceptions(name)
+    for doc in reversed(docs):  # the latest evidence is the most relevant
+        hits = find_with_exceptions(doc, lexicon, exceptions)
+        if hits:
+            return _evidence(doc, hits[0].start)
+    return None
+
+
+def count_playful(text: str) -> int:
+    """Emoji (not sad ones) plus playful text smileys."""
+    emoji = [m for m in style_pattern("emoji").finditer(text) if not style_pattern("sad_emoji").fullmatch(m.group())]
+    return len(emoji) + len(style_pattern("playful_smiley").findall(text))
+
+
+def _angry(docs: list[Doc]) -> str | None:
+    found = _flag(docs, "anger")
+    if found:
+        return found
+    for doc in reversed(docs):
+        caps = [m for m in style_pattern("caps_word").finditer(doc.text) if not m.group().isascii()]
+        if len(caps) >= 2:
+            return _evidence(doc, caps[0].start())
+        shout = style_pattern("shouting").search(doc.text)
+        if shout and "!!" in shout.group():
+            return _evidence(doc, shout.start())
+    return None
+
+
+def _register(docs: list[Doc]) -> Register:
+    def any_doc(name: str) -> bool:
+        return any(situation_lexicon(name).find(d) for d in docs)
+
+    last = docs[-1] if docs else None
+    return Register(
+        uses_ty=any_doc("informal_you"),
+        uses_vy=any_doc("formal_you"),
+        informal_greeting=any_doc("informal_greeting"),
+        formal_greeting=any_doc("formal_greeting"),
+        playful=max((count_playful(d.text) for d in docs), default=0),
+        shouting=any(style_pattern("shouting").search(d.text) for d in docs),
+        positive=bool(last and situation_lexicon("positive").find(last)),
+    )
+
+
+@lru_cache(maxsize=1024)
+def analyse_thread(customer_texts: tuple[str, ...], customer_name: str | None = None) -> Situation:
+    docs = [analyse(t) for t in customer_texts]
+    constraints: dict[str, str] = {}
+    for cid, lexicon in constraint_lexicons().items():
+        for doc in reversed(docs):
+            hits = lexicon.find(doc)
+            if hits:
+                constraints[cid] = _evidence(doc, hits[0].start)
+                break
+    return Situation(
+        legal_dispute=_flag(docs, "legal_dispute"),
+        angry=_angry(docs),
+        grave=_flag(docs, "grave"),
+        constraints=constraints,
+        register=_register(docs),
+        customer_name=customer_name,
+        customer_texts=customer_texts,
+    )

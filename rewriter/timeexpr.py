@@ -1,0 +1,145 @@
+"""Time commitments («в течение трёх рабочих дней», «до пятницы», «завтра», «3–4 часа») reduced
+to keys that compare across spelling, case and digits vs words.
+
+Keys: `dur:<value>:<unit>` (units normalised: hours → minutes, weeks → days, «рабочий день»
+kept apart), `dur:<lo>-<hi>:<unit>` for ranges, `weekday:<lemma>`, `date:MM-DD`, `time:HH:MM`,
+`rel:<day>`, `period:<name>`. A bare date is a fact, not a deadline: dates, times and weekdays
+count only after a commitment cue (до, к, в течение, через…).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+import regex
+
+from rewriter.facts import extract_facts, number_key
+from rewriter.lexicon import Lexicon
+from rewriter.text import Doc, analyse
+from rewriter.vocab import raw, time_lexicon
+
+_TO_BASE = {"час": ("минута", 60.0), "неделя": ("день", 7.0), "сутки": ("день", 1.0)}
+_RANGE = regex.compile(r"(\d+)\s*(?:[-–—]|до)\s*(\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Commitment:
+    key: str
+    start: int
+    end: int
+    text: str
+
+
+@cache
+def _vocab() -> tuple[dict[str, str], frozenset[str], frozenset[str], Lexicon, Lexicon, Lexicon]:
+    data = raw("time")
+    relative = Lexicon(data["relative"], gap=0)
+    cues = Lexicon(data["cues"], gap=0)
+    return (
+        dict(data["units"]),
+        frozenset(data["unit_qualifiers"]),
+        frozenset(data["weekdays"]),
+        relative,
+        cues,
+        time_lexicon("vague"),
+    )
+
+
+def _fmt(value: float) -> str:
+    return number_key(value)[4:]
+
+
+def duration_key(value: float, unit: str, qualifier: str | None, hi: float | None = None) -> str:
+    base, factor = _TO_BASE.get(unit, (unit, 1.0))
+    if qualifier:
+        base = f"{qualifier} {unit}"
+        factor = 1.0
+    if hi is not None:
+        return f"dur:{_fmt(value * factor)}-{_fmt(hi * factor)}:{base}"
+    return f"dur:{_fmt(value * factor)}:{base}"
+
+
+def _has_cue(doc: Doc, token_index: int, cue_spans: list[tuple[int, int]]) -> bool:
+    """A commitment cue ends within two tokens before `token_index`, in the same sentence."""
+    tok = doc.tokens[token_index]
+    lo = doc.tokens[max(0, token_index - 3)].start
+    for start, end in cue_spans:
+        if lo <= start and end <= tok.start and doc.sentence_of(start) == tok.sent:
+            return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitment, ...]:
+    units, qualifiers, weekdays, relative, cues, vague = _vocab()
+    doc = analyse(text)
+    toks = doc.tokens
+    vague_spans = [(m.start, m.end) for m in vague.find(doc)]
+    cue_spans = [(m.start, m.end) for m in cues.find(doc)]
+    found: list[Commitment] = []
+
+    def add(key: str, start: int, end: int) -> None:
+        if any(s < end and start < e for s, e in vague_spans):
+            return
+        if any(c.start < end and start < c.end for c in found):
+            return
+        found.append(Commitment(key, start, end, text[start:end]))
+
+    for m in relative.find(doc):
+        add(m.phrase.extra["key"], m.start, m.end)
+
+    number_facts = [f for f in extract_facts(text) if f.kind == "num"]
+    for i, tok in enumerate(toks):
+        if "полчаса" in tok.lemmas:
+            add(duration_key(30, "минута", None), tok.start, tok.end)
+            continue
+        unit = next((units[lm] for lm in tok.lemmas if lm in units), None)
+        if unit is None:
+            continue
+        qualifier = None
+        j = i - 1
+        if j >= 0 and not toks[j].lemmas.isdisjoint(qualifiers):
+            qualifier = next(iter(toks[j].lemmas & qualifiers))
+            j -= 1
+        # The number right before the unit (digits or words), possibly a range «3–4».
+        num = next((f for f in number_facts if j >= 0 and f.end == toks[j].end), None)
+        if num is not None:
+            start = num.start
+            range_m = _RANGE.search(text, max(0, num.start - 12), num.end)
+            if range_m and range_m.end() == num.end:
+                lo, hi = float(range_m.group(1)), float(range_m.group(2))
+                add(duration_key(lo, unit, qualifier, hi), range_m.start(), tok.end)
+                continue
+            add(duration_key(float(num.key[4:]), unit, qualifier), start, tok.end)
+        elif not require_cue or _has_cue(doc, i, cue_spans):
+            # «через час», «в течение недели»: one unit.
+            first = toks[j + 1] if qualifier else tok
+            add(duration_key(1, unit, qualifier), first.start, tok.end)
+
+    for i, tok in enumerate(toks):
+        day = next((lm for lm in tok.lemmas if lm in weekdays), None)
+        if day and (not require_cue or _has_cue(doc, i, cue_spans)):
+            add(f"weekday:{day}", tok.start, tok.end)
+
+    for fact in extract_facts(text):
+        if fact.kind not in ("date", "time"):
+            continue
+        index = next((k for k, t in enumerate(toks) if t.start >= fact.start), None)
+        if index is not None and (not require_cue or _has_cue(doc, index, cue_spans)):
+            add(fact.key, fact.start, fact.end)
+
+    found.sort(key=lambda c: c.start)
+    return tuple(found)
+
+
+def commitment_keys(texts: list[str]) -> set[str]:
+    """Keys of every time expression in the sources, cue or not («ETA: 3 рабочих дня»)."""
+    keys: set[str] = set()
+    for t in texts:
+        for c in extract_commitments(t, require_cue=False):
+            keys.add(c.key)
+            m = regex.match(r"dur:([\d.]+)-([\d.]+):(.+)$", c.key)
+            if m:  # a source range «3–5 дней» supports its honest upper bound «до 5 дней»
+                keys.add(f"dur:{m.group(2)}:{m.group(3)}")
+    return keys

@@ -1,0 +1,65 @@
+"""Shared vocabularies from guardrails/lexicons/*.yaml, loaded and compiled once per process."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import regex
+import yaml
+
+from rewriter.errors import RuleFileError
+from rewriter.lexicon import Lexicon
+from rewriter.paths import data_dir
+
+
+@cache
+def raw(name: str) -> dict[str, Any]:
+    path = data_dir("guardrails") / "lexicons" / f"{name}.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RuleFileError(f"cannot read lexicon {path.name}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RuleFileError(f"lexicon {path.name} must be a mapping")
+    return data
+
+
+def lexicon_from(spec: Any, *, default_gap: int = 1) -> Lexicon:
+    """A Lexicon from a YAML value: a list of phrases, or {phrases, gap, any_order, window}."""
+    if spec is None:
+        return Lexicon([])
+    if isinstance(spec, list):
+        return Lexicon(spec, gap=default_gap)
+    return Lexicon(
+        spec.get("phrases", []),
+        gap=spec.get("gap", default_gap),
+        any_order=spec.get("any_order", False),
+        window=spec.get("window", 6),
+    )
+
+
+@cache
+def situation_lexicon(name: str) -> Lexicon:
+    return lexicon_from(raw("situation")[name])
+
+
+@cache
+def situation_exceptions(name: str) -> Lexicon:
+    spec = raw("situation")[name]
+    return Lexicon(spec.get("exceptions", []) if isinstance(spec, dict) else [], gap=1)
+
+
+@cache
+def constraint_lexicons() -> dict[str, Lexicon]:
+    return {cid: Lexicon(phrases, gap=2) for cid, phrases in raw("situation")["constraints"].items()}
+
+
+@cache
+def style_pattern(name: str) -> regex.Pattern[str]:
+    return regex.compile(raw("situation")["style"][name])
+
+
+@cache
+def time_lexicon(name: str) -> Lexicon:
+    return Lexicon(raw("time")[name], gap=0)
