@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 
 from rewriter import __version__
@@ -96,8 +95,8 @@ def check(
 
     if (case is None) == (jsonl is None):
         raise UsageError("give either CASE or --jsonl FILE")
-    if jsonl is not None:
-        raise typer.Exit(_check_jsonl(jsonl, as_json))
+    if jsonl is not None:  # JSONL in, JSONL out: one result per line, same order
+        raise typer.Exit(_check_jsonl(jsonl))
     from rewriter.loading import load_case
 
     result = do_check(load_case(case or "-"))
@@ -111,7 +110,7 @@ def check(
     raise typer.Exit(0 if result.ok else 1)
 
 
-def _check_jsonl(source: str, as_json: bool) -> int:
+def _check_jsonl(source: str) -> int:
     from rewriter.engine import check as do_check
     from rewriter.loading import iter_jsonl
     from rewriter.models import parse_case
@@ -131,8 +130,7 @@ def _check_jsonl(source: str, as_json: bool) -> int:
             continue
         if not result.ok:
             worst = max(worst, 1)
-        if as_json or True:  # JSONL in, JSONL out: one result per line, same order
-            typer.echo(_dump(result.model_dump(mode="json")))
+        typer.echo(_dump(result.model_dump(mode="json")))
     return worst
 
 
@@ -193,23 +191,28 @@ def eval_(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point: maps every failure to an exit code and one stderr line."""
+    """Console entry point: maps every failure to an exit code and one stderr line.
+
+    Typer may run on click or on its vendored copy of it, so its exceptions are recognised by
+    shape (`exit_code`, `format_message`) rather than by class.
+    """
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="h2h", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.exceptions.UsageError as exc:
-        _warn(f"h2h: error: {' '.join(exc.format_message().split())}")
-        code = 2
-    except click.exceptions.Abort:
-        _warn("h2h: aborted")
-        code = 130
     except H2HError as exc:
         _warn(f"h2h: error: {' '.join(str(exc).split())}")
         code = 2
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
+        _warn("h2h: aborted")
         code = 130
+    except Exception as exc:
+        if hasattr(exc, "format_message"):  # click's UsageError / BadParameter / ClickException
+            _warn(f"h2h: error: {' '.join(exc.format_message().split())}")
+            code = 2
+        elif hasattr(exc, "exit_code"):  # typer.Exit / click Exit
+            code = exc.exit_code
+        else:
+            raise
     if not isinstance(code, int):
         code = 0
     sys.stdout.flush()

@@ -19,6 +19,7 @@ from rewriter.errors import RuleFileError
 from rewriter.paths import data_dir
 
 KINDS = ("phrases", "pattern", "unsupported", "lost", "constraint", "register")
+SEVERITIES = ("block", "warn")
 
 
 class Example(BaseModel):

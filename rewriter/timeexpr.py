@@ -60,14 +60,13 @@ def duration_key(value: float, unit: str, qualifier: str | None, hi: float | Non
     return f"dur:{_fmt(value * factor)}:{base}"
 
 
-def _has_cue(doc: Doc, token_index: int, cue_spans: list[tuple[int, int]]) -> bool:
-    """A commitment cue ends within two tokens before `token_index`, in the same sentence."""
+def _cue_start(doc: Doc, token_index: int, cue_spans: list[tuple[int, int]]) -> int | None:
+    """Where a commitment cue starts, if one ends within three tokens before `token_index` in the
+    same sentence; the span of a commitment includes its cue («до пятницы», not «пятницы»)."""
     tok = doc.tokens[token_index]
     lo = doc.tokens[max(0, token_index - 3)].start
-    for start, end in cue_spans:
-        if lo <= start and end <= tok.start and doc.sentence_of(start) == tok.sent:
-            return True
-    return False
+    starts = [s for s, e in cue_spans if lo <= s and e <= tok.start and doc.sentence_of(s) == tok.sent]
+    return min(starts) if starts else None
 
 
 @lru_cache(maxsize=4096)
@@ -112,22 +111,27 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
                 add(duration_key(lo, unit, qualifier, hi), range_m.start(), tok.end)
                 continue
             add(duration_key(float(num.key[4:]), unit, qualifier), start, tok.end)
-        elif not require_cue or _has_cue(doc, i, cue_spans):
+        else:
             # «через час», «в течение недели»: one unit.
-            first = toks[j + 1] if qualifier else tok
-            add(duration_key(1, unit, qualifier), first.start, tok.end)
+            cue = _cue_start(doc, i, cue_spans)
+            if cue is not None or not require_cue:
+                first = toks[j + 1] if qualifier else tok
+                add(duration_key(1, unit, qualifier), cue if cue is not None else first.start, tok.end)
 
     for i, tok in enumerate(toks):
         day = next((lm for lm in tok.lemmas if lm in weekdays), None)
-        if day and (not require_cue or _has_cue(doc, i, cue_spans)):
-            add(f"weekday:{day}", tok.start, tok.end)
+        if day:
+            cue = _cue_start(doc, i, cue_spans)
+            if cue is not None or not require_cue:
+                add(f"weekday:{day}", tok.start if cue is None else cue, tok.end)
 
     for fact in extract_facts(text):
         if fact.kind not in ("date", "time"):
             continue
         index = next((k for k, t in enumerate(toks) if t.start >= fact.start), None)
-        if index is not None and (not require_cue or _has_cue(doc, index, cue_spans)):
-            add(fact.key, fact.start, fact.end)
+        cue = None if index is None else _cue_start(doc, index, cue_spans)
+        if cue is not None or not require_cue:
+            add(fact.key, fact.start if cue is None else cue, fact.end)
 
     found.sort(key=lambda c: c.start)
     return tuple(found)
