@@ -79,7 +79,9 @@ class _Fmt(dict):
         return "{" + key + "}"
 
 
-def violation(rule: Rule, ctx: Context, start: int | None, end: int | None, **fields: Any) -> Violation:
+def violation(
+    rule: Rule, ctx: Context, start: int | None, end: int | None, **fields: Any
+) -> Violation:
     span = (start, end) if start is not None and end is not None else None
     text = ctx.text[start:end] if span else ""
     message = rule.message.format_map(_Fmt(text=text, **fields)).strip()
@@ -94,6 +96,7 @@ def violation(rule: Rule, ctx: Context, start: int | None, end: int | None, **fi
 
 
 # --- phrases -------------------------------------------------------------------------------------
+
 
 def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
     p = rule.params
@@ -134,6 +137,7 @@ def _echoes_customer(m: Match, ctx: Context, customer_docs: list[Doc]) -> bool:
 
 # --- pattern -------------------------------------------------------------------------------------
 
+
 def check_pattern(rule: Rule, ctx: Context) -> list[Violation]:
     rx = compiled(rule, "pattern", lambda: regex.compile(rule.params["pattern"]))
     out = []
@@ -145,6 +149,7 @@ def check_pattern(rule: Rule, ctx: Context) -> list[Violation]:
 
 
 # --- unsupported ---------------------------------------------------------------------------------
+
 
 def check_unsupported(rule: Rule, ctx: Context) -> list[Violation]:
     if not ctx.compares_to_draft:
@@ -217,6 +222,7 @@ def _unsupported_promises(rule: Rule, ctx: Context, sources: list[str]) -> list[
 
 # --- lost ----------------------------------------------------------------------------------------
 
+
 def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
     if not ctx.compares_to_draft:
         return []
@@ -252,6 +258,7 @@ def _lost_violation(rule: Rule, f: Fact) -> Violation:
 
 # --- constraint ----------------------------------------------------------------------------------
 
+
 def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
     situation = ctx.situation
     if not situation.constraints:
@@ -262,7 +269,9 @@ def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
     for cid, evidence in situation.constraints.items():
         if cid not in requests:
             continue
-        lexicon = compiled(rule, f"req:{cid}", lambda cid=cid: lexicon_from(requests[cid], default_gap=2))
+        lexicon = compiled(
+            rule, f"req:{cid}", lambda cid=cid: lexicon_from(requests[cid], default_gap=2)
+        )
         for m in lexicon.find(ctx.doc):
             sent = ctx.doc.tokens[m.first].sent
             if is_negated(ctx.doc, m, before=2):
@@ -275,16 +284,22 @@ def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
 def _request_sentences(rule: Rule, doc: Doc) -> set[int]:
     """Sentences that ask the customer to do something: a request cue or an imperative verb,
     not negated («роутер перезагружать не нужно» asks for nothing)."""
-    sents = {doc.tokens[m.first].sent for m in _lex(rule, "request_cues", 0).find(doc)
-             if not is_negated(doc, m, before=1)}
+    sents = {
+        doc.tokens[m.first].sent
+        for m in _lex(rule, "request_cues", 0).find(doc)
+        if not is_negated(doc, m, before=1)
+    }
     toks = doc.tokens
     for i, t in enumerate(toks):
-        if is_imperative(t.text) and not (i and toks[i - 1].norm == "не" and toks[i - 1].sent == t.sent):
+        if is_imperative(t.text) and not (
+            i and toks[i - 1].norm == "не" and toks[i - 1].sent == t.sent
+        ):
             sents.add(t.sent)
     return sents
 
 
 # --- register ------------------------------------------------------------------------------------
+
 
 def check_register(rule: Rule, ctx: Context) -> list[Violation]:
     s = ctx.situation
@@ -299,13 +314,21 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
     # Playful emoji and smileys: up to what the customer used (none at all when it is serious).
     allowed = 0 if s.serious else reg.playful + (1 if reg.positive else 0)
     markers = sorted(
-        [(m.start(), m.end()) for m in style_pattern("emoji").finditer(text)
-         if not style_pattern("sad_emoji").fullmatch(m.group())]
+        [
+            (m.start(), m.end())
+            for m in style_pattern("emoji").finditer(text)
+            if not style_pattern("sad_emoji").fullmatch(m.group())
+        ]
         + [(m.start(), m.end()) for m in style_pattern("playful_smiley").finditer(text)]
     )
     for start, end in markers[allowed:]:
-        add(start, end, "смайлики и эмодзи сверх того, что использует клиент" if not why
-            else "смайлики неуместны: клиенту сейчас не до шуток")
+        add(
+            start,
+            end,
+            "смайлики и эмодзи сверх того, что использует клиент"
+            if not why
+            else "смайлики неуместны: клиенту сейчас не до шуток",
+        )
     sad = [(m.start(), m.end()) for m in style_pattern("sad_smiley").finditer(text)]
     sad += [(m.start(), m.end()) for m in style_pattern("sad_emoji").finditer(text)]
     for start, end in sorted(sad)[1:]:
@@ -314,11 +337,16 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
         for m in style_pattern("shouting").finditer(text):
             add(m.start(), m.end(), "восклицания громче, чем у клиента")
     customer_docs = [analyse(t) for t in s.customer_texts]
-    for key, reason in (("jokes", "шутливый тон"), ("pet_names", "панибратское обращение"),
-                        ("diminutives", "уменьшительно-ласкательные слова")):
+    for key, reason in (
+        ("jokes", "шутливый тон"),
+        ("pet_names", "панибратское обращение"),
+        ("diminutives", "уменьшительно-ласкательные слова"),
+    ):
         for m in _lex(rule, key).find(ctx.doc):
             used = any(_lex(rule, key).find(d) for d in customer_docs) and not why
-            echoed = any(any(w.matches(t) for t in d.tokens) for d in customer_docs for w in m.phrase.words)
+            echoed = any(
+                any(w.matches(t) for t in d.tokens) for d in customer_docs for w in m.phrase.words
+            )
             if not (used and echoed):
                 add(m.start, m.end, reason)
     if not reg.uses_ty:

@@ -59,10 +59,18 @@ def _format_violation(v: Any) -> str:
 def rewrite(
     case: Annotated[str, typer.Argument(help="Case file (JSON or YAML), or - for stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
-    model: Annotated[str | None, typer.Option(help="litellm model id, e.g. openai/gpt-4o-mini (env H2H_MODEL).")] = None,
-    api_base: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL (env H2H_API_BASE).")] = None,
-    timeout: Annotated[float | None, typer.Option(help="Seconds per model request (env H2H_TIMEOUT, default 30).")] = None,
-    max_attempts: Annotated[int, typer.Option(help="Model calls before falling back to the offline engine.")] = 3,
+    model: Annotated[
+        str | None, typer.Option(help="litellm model id, e.g. openai/gpt-4o-mini (env H2H_MODEL).")
+    ] = None,
+    api_base: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server URL (env H2H_API_BASE).")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(help="Seconds per model request (env H2H_TIMEOUT, default 30).")
+    ] = None,
+    max_attempts: Annotated[
+        int, typer.Option(help="Model calls before falling back to the offline engine.")
+    ] = 3,
 ) -> None:
     """Rewrite the draft of CASE. Prints the text to send; warnings go to stderr."""
     from rewriter.loading import load_case
@@ -72,7 +80,9 @@ def rewrite(
         load_case(case), model, api_base=api_base, timeout=timeout, max_attempts=max_attempts
     )
     if as_json:
-        typer.echo(_dump(result.model_dump(mode="json", exclude={"id"} if result.id is None else set())))
+        typer.echo(
+            _dump(result.model_dump(mode="json", exclude={"id"} if result.id is None else set()))
+        )
     else:
         typer.echo(result.text)
         for error in result.errors:
@@ -86,9 +96,13 @@ def rewrite(
 
 @app.command()
 def check(
-    case: Annotated[str | None, typer.Argument(help="Case file (JSON or YAML), or - for stdin.")] = None,
+    case: Annotated[
+        str | None, typer.Argument(help="Case file (JSON or YAML), or - for stdin.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
-    jsonl: Annotated[str | None, typer.Option("--jsonl", help="A file with one case per line (- for stdin).")] = None,
+    jsonl: Annotated[
+        str | None, typer.Option("--jsonl", help="A file with one case per line (- for stdin).")
+    ] = None,
 ) -> None:
     """Check a reply (or the draft when there is no reply) against every rule."""
     from rewriter.engine import check as do_check
@@ -165,8 +179,12 @@ def prompt(
 
 @app.command("eval")
 def eval_(
-    cases: Annotated[Path | None, typer.Option(help="A case file or folder (default: the shipped golden cases).")] = None,
-    model: Annotated[str | None, typer.Option(help="litellm model id (env H2H_MODEL); none = offline engine.")] = None,
+    cases: Annotated[
+        Path | None, typer.Option(help="A case file or folder (default: the shipped golden cases).")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="litellm model id (env H2H_MODEL); none = offline engine.")
+    ] = None,
     api_base: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL.")] = None,
     concurrency: Annotated[int, typer.Option(help="Cases rewritten at once.")] = 4,
     out: Annotated[Path | None, typer.Option(help="Write report.json and report.md here.")] = None,
@@ -175,11 +193,15 @@ def eval_(
     """Rewrite every golden case and score the results."""
     from rewriter.evaluate import evaluate, write_report
 
-    report = evaluate(cases, model=model, api_base=api_base, timeout=timeout, concurrency=concurrency)
+    report = evaluate(
+        cases, model=model, api_base=api_base, timeout=timeout, concurrency=concurrency
+    )
     s = report.summary
     for c in report.cases:
         if not c.passed:
-            rules_hit = ", ".join(sorted({v.rule for v in c.violations if v.blocks})) or "facts lost"
+            rules_hit = (
+                ", ".join(sorted({v.rule for v in c.violations if v.blocks})) or "facts lost"
+            )
             _warn(f"FAIL {c.id}: {rules_hit}")
     typer.echo(
         f"{s['passed']}/{s['cases']} passed (pass rate {s['pass_rate']:.2f}), "

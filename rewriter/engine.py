@@ -19,7 +19,7 @@ def run_rule(rule: Rule, ctx: Context) -> list[Violation]:
 
 
 def violations_for(case: Case, text: str) -> list[Violation]:
-    """Every violation of `text` read as the reply to `case`, block rules first, then by position."""
+    """Every violation of `text` read as the reply to `case`: block rules first, then by place."""
     ctx = Context(case, text)
     found: list[Violation] = []
     for rule in load_rules():

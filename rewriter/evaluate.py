@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from rewriter.engine import violations_for
 from rewriter.errors import UsageError
-from rewriter.facts import LOSABLE, extract_facts, fact_keys
+from rewriter.facts import LOSABLE, extract_facts
 from rewriter.llm import AsyncCompletionFn, CompletionFn
 from rewriter.loading import load_cases_file
 from rewriter.loop import arewrite
@@ -69,11 +69,14 @@ def load_eval_cases(path: Path | None = None) -> list[tuple[Case, dict[str, Any]
     return out
 
 
-def _facts_kept(draft: str, text: str) -> float:
-    wanted = {f.key for f in extract_facts(draft) if f.kind in LOSABLE}
+def _facts_kept(case: Case, violations: list[Violation]) -> float:
+    """Share of the draft's facts still in the rewrite, by the lost-fact rule's own judgement
+    (a promo code dropped for a customer who is suing is not a lost fact)."""
+    wanted = {f.key for f in extract_facts(case.draft or "") if f.kind in LOSABLE}
     if not wanted:
         return 1.0
-    return len(wanted & fact_keys([text])) / len(wanted)
+    lost = sum(1 for v in violations if v.rule == "lost-fact")
+    return max(0.0, (len(wanted) - lost) / len(wanted))
 
 
 async def _one(case: Case, raw: dict[str, Any], sem: asyncio.Semaphore, **kw: Any) -> CaseReport:
@@ -83,16 +86,27 @@ async def _one(case: Case, raw: dict[str, Any], sem: asyncio.Semaphore, **kw: An
         latency = time.perf_counter() - t0
     golden = raw.get("golden")
     golden_violations = [
-        v for v in (violations_for(case.model_copy(update={"reply": golden}), golden) if golden else [])
+        v
+        for v in (
+            violations_for(case.model_copy(update={"reply": golden}), golden) if golden else []
+        )
         if v.blocks
     ]
     blocks = [v for v in result.violations if v.blocks]
-    kept = _facts_kept(case.draft or "", result.text)
+    kept = _facts_kept(case, result.violations)
     return CaseReport(
-        id=case.id or "?", seed=raw.get("seed"), passed=not blocks and kept == 1.0,
-        violations=result.violations, golden_violations=golden_violations, facts_kept=kept,
-        text=result.text, golden=golden, source=result.source, attempts=result.attempts,
-        latency_s=round(latency, 4), errors=result.errors,
+        id=case.id or "?",
+        seed=raw.get("seed"),
+        passed=not blocks and kept == 1.0,
+        violations=result.violations,
+        golden_violations=golden_violations,
+        facts_kept=kept,
+        text=result.text,
+        golden=golden,
+        source=result.source,
+        attempts=result.attempts,
+        latency_s=round(latency, 4),
+        errors=result.errors,
     )
 
 
@@ -111,8 +125,12 @@ async def aevaluate(
     sem = asyncio.Semaphore(concurrency)
     t0 = time.perf_counter()
     reports = await asyncio.gather(
-        *(_one(c, raw, sem, model=model, api_base=api_base, timeout=timeout, completion=completion)
-          for c, raw in loaded)
+        *(
+            _one(
+                c, raw, sem, model=model, api_base=api_base, timeout=timeout, completion=completion
+            )
+            for c, raw in loaded
+        )
     )
     wall = time.perf_counter() - t0
     passed = sum(r.passed for r in reports)

@@ -33,9 +33,7 @@ _ID = regex.compile(
     r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-zА-Яа-яЁё])[A-Za-zА-Яа-яЁё\d][\w-]*[A-Za-zА-Яа-яЁё\d](?![\w-])"
 )
 _ORDINAL_SUFFIX = regex.compile(r"^\d+-?(?:го|ого|его|й|ый|ий|я|е|х|ти|ми|ю|м|му|ом|ым)$", regex.I)
-_NUMBER = regex.compile(
-    r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?(?![\d])"
-)
+_NUMBER = regex.compile(r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?(?![\d])")
 _TRAILING = ".,!?;:)»\"'"
 
 
@@ -53,7 +51,9 @@ def number_key(value: float) -> str:
 
 
 @cache
-def _numbers_vocab() -> tuple[dict[str, float], dict[str, float], dict[str, float], frozenset[str], dict[str, float]]:
+def _numbers_vocab() -> tuple[
+    dict[str, float], dict[str, float], dict[str, float], frozenset[str], dict[str, float]
+]:
     data = raw("numbers")
     fused = {k: float(v["value"]) for k, v in data.get("fused", {}).items()}
     return (
@@ -84,7 +84,7 @@ def _url_key(url: str) -> str:
     u = url.lower()
     for prefix in ("https://", "http://"):
         if u.startswith(prefix):
-            u = u[len(prefix):]
+            u = u[len(prefix) :]
     if u.startswith("www."):
         u = u[4:]
     return "url:" + u.rstrip("/")
@@ -166,7 +166,7 @@ def _multiplier_after(text: str, end: int) -> tuple[float, int] | None:
     return None
 
 
-def _word_dates(text: str, add, spans) -> None:  # noqa: ANN001 - local callback
+def _word_dates(text: str, add, spans) -> None:
     """«12 марта», «5-го апреля» → date keys."""
     doc = analyse(text)
     months = _month_lemmas()
@@ -181,7 +181,7 @@ def _word_dates(text: str, add, spans) -> None:  # noqa: ANN001 - local callback
             add("date", f"date:{month:02d}-{int(digits.group(1)):02d}", prev.start, tok.end)
 
 
-def _word_numbers(text: str, add, spans) -> None:  # noqa: ANN001 - local callback
+def _word_numbers(text: str, add, spans) -> None:
     """Numbers written in words: «трёх» → 3, «пятнадцать тысяч» → 15000, «полчаса» → 30."""
     cardinals, ordinals, multipliers, weak, fused = _numbers_vocab()
     units = _unit_lemmas()
@@ -224,18 +224,22 @@ def _word_numbers(text: str, add, spans) -> None:  # noqa: ANN001 - local callba
             i = j
             continue
         ordinal = next((ordinals[lm] for lm in tok.lemmas if lm in ordinals), None)
-        if ordinal is not None and i + 1 < len(toks) and (
-            "число" in toks[i + 1].lemmas or not toks[i + 1].lemmas.isdisjoint(_month_lemmas())
+        if (
+            ordinal is not None
+            and i + 1 < len(toks)
+            and (
+                "число" in toks[i + 1].lemmas or not toks[i + 1].lemmas.isdisjoint(_month_lemmas())
+            )
         ):
             add("num", number_key(ordinal), tok.start, tok.end)
         i += 1
 
 
-def _names(text: str, add, spans) -> None:  # noqa: ANN001 - local callback
+def _names(text: str, add, spans) -> None:
     for tok in analyse(text).tokens:
-        if tok.text[:1].isupper() and tok.text.isalpha() and len(tok.text) > 2:
-            if not _claimed(spans, tok.start, tok.end) and is_name(tok.text):
-                add("name", "name:" + name_lemma(tok.text), tok.start, tok.end)
+        capitalised = tok.text[:1].isupper() and tok.text.isalpha() and len(tok.text) > 2
+        if capitalised and not _claimed(spans, tok.start, tok.end) and is_name(tok.text):
+            add("name", "name:" + name_lemma(tok.text), tok.start, tok.end)
 
 
 LOSABLE = frozenset({"num", "date", "time", "url", "email", "phone", "id"})

@@ -79,7 +79,11 @@ def _replace_edit(rule: Rule, ctx: Context, v: Violation) -> Edit | None:
     if start == ctx.doc.sentence_span(ctx.doc.sentence_of(start))[0]:
         replacement = replacement[:1].upper() + replacement[1:]
     else:
-        replacement = replacement[:1].lower() + replacement[1:] if replacement[:1].isupper() and not _is_name(replacement, ctx) else replacement
+        replacement = (
+            replacement[:1].lower() + replacement[1:]
+            if replacement[:1].isupper() and not _is_name(replacement, ctx)
+            else replacement
+        )
     return Edit(start, end, replacement)
 
 

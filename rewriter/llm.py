@@ -49,7 +49,9 @@ class ModelConfig:
             try:
                 timeout = float(env_timeout)
             except ValueError:
-                raise UsageError(f"H2H_TIMEOUT must be a number of seconds, got {env_timeout!r}") from None
+                raise UsageError(
+                    f"H2H_TIMEOUT must be a number of seconds, got {env_timeout!r}"
+                ) from None
         if timeout is not None and timeout <= 0:
             raise UsageError("the timeout must be a positive number of seconds")
         return ModelConfig(
@@ -84,14 +86,19 @@ def _kwargs(messages: list[dict[str, str]], config: ModelConfig) -> dict[str, An
         "messages": messages,
         "timeout": config.timeout,
         "temperature": 0.3,
-        # One layer owns retries: the SDK's (bounded, with backoff); litellm does not rerun the call.
+        # One layer owns retries: the SDK's (bounded, with backoff); litellm never reruns a call.
         "num_retries": 0,
         "max_retries": 2,
     }
     if config.api_base:
         kwargs["api_base"] = config.api_base
     key = config.api_key
-    if key is None and config.api_base and config.model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
+    if (
+        key is None
+        and config.api_base
+        and config.model.startswith("openai/")
+        and not os.environ.get("OPENAI_API_KEY")
+    ):
         key = "sk-no-key-needed"  # local OpenAI-compatible servers (vLLM, Ollama) want *a* key
     if key:
         kwargs["api_key"] = key
@@ -126,7 +133,9 @@ async def litellm_acompletion(messages: list[dict[str, str]], config: ModelConfi
 
 
 _FENCE = regex.compile(r"^```[\w-]*\s*\n(.*?)\n?```$", regex.S)
-_LABEL = regex.compile(r"^(?:ответ|переписанный ответ|итоговый ответ|вариант|rewritten reply|reply)\s*:\s*", regex.I)
+_LABEL = regex.compile(
+    r"^(?:ответ|переписанный ответ|итоговый ответ|вариант|rewritten reply|reply)\s*:\s*", regex.I
+)
 _QUOTES = (("«", "»"), ('"', '"'), ("“", "”"), ("'", "'"))
 
 
@@ -139,7 +148,13 @@ def clean_answer(text: str) -> str:
     t = _LABEL.sub("", t).strip()
     for left, right in _QUOTES:
         inner = t[len(left) : -len(right)]
-        if t.startswith(left) and t.endswith(right) and len(t) > 2 and left not in inner and right not in inner:
+        if (
+            t.startswith(left)
+            and t.endswith(right)
+            and len(t) > 2
+            and left not in inner
+            and right not in inner
+        ):
             t = inner.strip()
             break
     return t

@@ -47,7 +47,9 @@ def parse_document(text: str, name: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             if text.lstrip().startswith(("{", "[")):
-                raise UsageError(f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+                raise UsageError(
+                    f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+                ) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

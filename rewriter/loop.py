@@ -54,7 +54,10 @@ class _Run:
         if completion.cost_usd is not None:
             self.usage.cost_usd = (self.usage.cost_usd or 0.0) + completion.cost_usd
         if completion.finish_reason not in (None, "stop"):
-            self.errors.append(f"attempt {self.attempts}: answer cut off (finish_reason={completion.finish_reason})")
+            self.errors.append(
+                f"attempt {self.attempts}: answer cut off "
+                f"(finish_reason={completion.finish_reason})"
+            )
             return None, None
         text = clean_answer(completion.text)
         if not text:
@@ -72,19 +75,32 @@ class _Run:
         return None, None
 
     def failed(self, exc: BaseException) -> None:
-        self.errors.append(f"attempt {self.attempts}: model call failed: {type(exc).__name__}: {_one_line(exc)}")
+        self.errors.append(
+            f"attempt {self.attempts}: model call failed: {type(exc).__name__}: {_one_line(exc)}"
+        )
 
     def success(self, text: str, violations: list[Violation]) -> RewriteResult:
         return RewriteResult(
-            id=self.case.id, text=text, source="llm", model=self.config.model,
-            attempts=self.attempts, violations=violations, errors=[], usage=self.usage,
+            id=self.case.id,
+            text=text,
+            source="llm",
+            model=self.config.model,
+            attempts=self.attempts,
+            violations=violations,
+            errors=[],
+            usage=self.usage,
         )
 
     def fallback(self) -> RewriteResult:
         text, violations = offline_rewrite(self.case)
         return RewriteResult(
-            id=self.case.id, text=text, source="offline", model=None, attempts=self.attempts,
-            violations=violations, errors=self.errors or ["the model gave no usable answer"],
+            id=self.case.id,
+            text=text,
+            source="offline",
+            model=None,
+            attempts=self.attempts,
+            violations=violations,
+            errors=self.errors or ["the model gave no usable answer"],
             usage=self.usage,
         )
 
@@ -95,7 +111,9 @@ def _one_line(exc: BaseException) -> str:
 
 def _offline_result(case: Case) -> RewriteResult:
     text, violations = offline_rewrite(case)
-    return RewriteResult(id=case.id, text=text, source="offline", model=None, attempts=0, violations=violations)
+    return RewriteResult(
+        id=case.id, text=text, source="offline", model=None, attempts=0, violations=violations
+    )
 
 
 def rewrite(

@@ -73,7 +73,11 @@ def _flag(docs: list[Doc], name: str) -> str | None:
 
 def count_playful(text: str) -> int:
     """Emoji (not sad ones) plus playful text smileys."""
-    emoji = [m for m in style_pattern("emoji").finditer(text) if not style_pattern("sad_emoji").fullmatch(m.group())]
+    emoji = [
+        m
+        for m in style_pattern("emoji").finditer(text)
+        if not style_pattern("sad_emoji").fullmatch(m.group())
+    ]
     return len(emoji) + len(style_pattern("playful_smiley").findall(text))
 
 

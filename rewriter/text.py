@@ -11,7 +11,7 @@ from rewriter.morph import lemmas, normalise_word
 
 # Words (letters/digits joined by inner hyphens) and the symbols lexicons talk about.
 _TOKEN = regex.compile(r"[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)*|[₽$€%№]")
-# A sentence ends at . ! ? … (any run, with closing quotes/brackets) before a space, or at a newline.
+# A sentence ends at . ! ? … (a run, closing quotes/brackets) before a space, or at a newline.
 _SENT_END = regex.compile(r"(?<=[.!?…]+[»\"')]*)\s+|\n+")
 
 
@@ -83,7 +83,7 @@ def analyse(text: str) -> Doc:
 
 
 def is_sentence_start(text: str, offset: int) -> bool:
-    """True when only opening punctuation/dashes/quotes/space separate `offset` from a sentence end."""
+    """True when only quotes, dashes or spaces lie between a sentence end and `offset`."""
     i = offset - 1
     while i >= 0 and text[i] in " \t«\"'(—–-•*":
         i -= 1

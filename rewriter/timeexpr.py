@@ -32,16 +32,17 @@ class Commitment:
 
 
 @cache
-def _vocab() -> tuple[dict[str, str], frozenset[str], frozenset[str], Lexicon, Lexicon, Lexicon]:
+def _vocab() -> tuple[
+    dict[str, str], frozenset[str], frozenset[str], Lexicon, Lexicon, Lexicon, Lexicon
+]:
     data = raw("time")
-    relative = Lexicon(data["relative"], gap=0)
-    cues = Lexicon(data["cues"], gap=0)
     return (
         dict(data["units"]),
         frozenset(data["unit_qualifiers"]),
         frozenset(data["weekdays"]),
-        relative,
-        cues,
+        Lexicon(data["relative"], gap=0),
+        time_lexicon("cues"),
+        time_lexicon("unit_cues"),
         time_lexicon("vague"),
     )
 
@@ -65,17 +66,20 @@ def _cue_start(doc: Doc, token_index: int, cue_spans: list[tuple[int, int]]) -> 
     same sentence; the span of a commitment includes its cue («до пятницы», not «пятницы»)."""
     tok = doc.tokens[token_index]
     lo = doc.tokens[max(0, token_index - 3)].start
-    starts = [s for s, e in cue_spans if lo <= s and e <= tok.start and doc.sentence_of(s) == tok.sent]
+    starts = [
+        s for s, e in cue_spans if lo <= s and e <= tok.start and doc.sentence_of(s) == tok.sent
+    ]
     return min(starts) if starts else None
 
 
 @lru_cache(maxsize=4096)
 def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitment, ...]:
-    units, qualifiers, weekdays, relative, cues, vague = _vocab()
+    units, qualifiers, weekdays, relative, cues, unit_cues, vague = _vocab()
     doc = analyse(text)
     toks = doc.tokens
     vague_spans = [(m.start, m.end) for m in vague.find(doc)]
     cue_spans = [(m.start, m.end) for m in cues.find(doc)]
+    unit_cue_spans = [(m.start, m.end) for m in unit_cues.find(doc)]
     found: list[Commitment] = []
 
     def add(key: str, start: int, end: int) -> None:
@@ -113,10 +117,14 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
             add(duration_key(float(num.key[4:]), unit, qualifier), start, tok.end)
         else:
             # «через час», «в течение недели»: one unit.
-            cue = _cue_start(doc, i, cue_spans)
+            cue = _cue_start(doc, i, unit_cue_spans)
             if cue is not None or not require_cue:
                 first = toks[j + 1] if qualifier else tok
-                add(duration_key(1, unit, qualifier), cue if cue is not None else first.start, tok.end)
+                add(
+                    duration_key(1, unit, qualifier),
+                    cue if cue is not None else first.start,
+                    tok.end,
+                )
 
     for i, tok in enumerate(toks):
         day = next((lm for lm in tok.lemmas if lm in weekdays), None)

@@ -52,7 +52,9 @@ def situation_exceptions(name: str) -> Lexicon:
 
 @cache
 def constraint_lexicons() -> dict[str, Lexicon]:
-    return {cid: Lexicon(phrases, gap=2) for cid, phrases in raw("situation")["constraints"].items()}
+    return {
+        cid: Lexicon(phrases, gap=2) for cid, phrases in raw("situation")["constraints"].items()
+    }
 
 
 @cache

@@ -57,7 +57,9 @@ class ScriptedServer:
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.body is not None or reply.status != 200:
-                    payload = (reply.body or json.dumps({"error": {"message": "scripted error"}})).encode()
+                    payload = (
+                        reply.body or json.dumps({"error": {"message": "scripted error"}})
+                    ).encode()
                 else:
                     payload = json.dumps(_completion(reply)).encode()
                 try:
@@ -86,7 +88,9 @@ class ScriptedServer:
         self.headers.clear()
 
     def user_messages(self, request_index: int) -> list[str]:
-        return [m["content"] for m in self.requests[request_index]["messages"] if m["role"] == "user"]
+        return [
+            m["content"] for m in self.requests[request_index]["messages"] if m["role"] == "user"
+        ]
 
 
 def _completion(reply: Reply) -> dict[str, Any]:

@@ -26,8 +26,12 @@ BLOCKED_REPLY = {
 }
 
 
-def run(args: list[str], capsys: pytest.CaptureFixture[str], stdin: str | bytes | None = None,
-        monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
+def run(
+    args: list[str],
+    capsys: pytest.CaptureFixture[str],
+    stdin: str | bytes | None = None,
+    monkeypatch: pytest.MonkeyPatch | None = None,
+) -> tuple[int, str, str]:
     if stdin is not None:
         assert monkeypatch is not None
         data = stdin.encode() if isinstance(stdin, str) else stdin
@@ -41,13 +45,15 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str], stdin: str | bytes 
 
 def write(tmp_path: Path, data: object, name: str = "case.json") -> str:
     p = tmp_path / name
-    p.write_text(data if isinstance(data, str) else json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    p.write_text(
+        data if isinstance(data, str) else json.dumps(data, ensure_ascii=False), encoding="utf-8"
+    )
     return str(p)
 
 
 def test_rewrite_example_offline(capsys) -> None:
     code, out, err = run(["rewrite", str(EXAMPLES / "tariff-99.json")], capsys)
-    assert code == 0
+    assert code == 0 and err == ""
     assert "99" in out and "3 рабочих дней" in out
     assert "уважаемый клиент" not in out.lower()
     assert "Спасибо за обращение" not in out
@@ -65,8 +71,10 @@ def test_rewrite_json_shape(capsys) -> None:
 
 
 def test_rewrite_exit_1_when_a_block_violation_cannot_be_fixed(tmp_path, capsys) -> None:
-    case = {"thread": [{"author": "customer", "text": "Здравствуйте, подскажите тариф."}],
-            "draft": "Смотри, тариф меняется в твоих настройках."}
+    case = {
+        "thread": [{"author": "customer", "text": "Здравствуйте, подскажите тариф."}],
+        "draft": "Смотри, тариф меняется в твоих настройках.",
+    }
     code, out, err = run(["rewrite", write(tmp_path, case)], capsys)
     assert code == 1
     assert out.strip()  # the text is still printed: the agent never loses the draft
@@ -85,7 +93,9 @@ def test_check_exit_codes(tmp_path, capsys) -> None:
 
 
 def test_check_warn_only_is_exit_0(tmp_path, capsys) -> None:
-    code, out, _ = run(["check", write(tmp_path, {"draft": "Спасибо за обращение! Проверим."})], capsys)
+    code, out, _ = run(
+        ["check", write(tmp_path, {"draft": "Спасибо за обращение! Проверим."})], capsys
+    )
     assert code == 0
     assert "template-phrase" in out
 
@@ -103,8 +113,12 @@ def test_check_yaml(tmp_path, capsys) -> None:
 
 
 def test_check_jsonl_keeps_order_and_reports_bad_lines(tmp_path, capsys) -> None:
-    lines = [json.dumps({**CLEAN_REPLY, "id": "a"}), json.dumps({**BLOCKED_REPLY, "id": "b"}),
-             "{not json", json.dumps({"id": "d", "thread": [{"author": "bot", "text": "x"}], "draft": "x"})]
+    lines = [
+        json.dumps({**CLEAN_REPLY, "id": "a"}),
+        json.dumps({**BLOCKED_REPLY, "id": "b"}),
+        "{not json",
+        json.dumps({"id": "d", "thread": [{"author": "bot", "text": "x"}], "draft": "x"}),
+    ]
     path = write(tmp_path, "\n".join(lines) + "\n", "cases.jsonl")
     code, out, err = run(["check", "--jsonl", path], capsys)
     results = [json.loads(line) for line in out.splitlines()]
@@ -148,7 +162,12 @@ BAD_INPUTS = {
     "unknown author": ('{"thread": [{"author": "bot", "text": "x"}], "draft": "x"}', "author"),
     "not an object": ("[1, 2]", "expected a JSON object"),
     "over-limit text": (json.dumps({"draft": "а" * (MAX_TEXT + 1)}), "limit"),
-    "too many messages": (json.dumps({"draft": "x", "thread": [{"author": "customer", "text": "x"}] * (MAX_MESSAGES + 1)}), "limit"),
+    "too many messages": (
+        json.dumps(
+            {"draft": "x", "thread": [{"author": "customer", "text": "x"}] * (MAX_MESSAGES + 1)}
+        ),
+        "limit",
+    ),
 }
 
 
@@ -190,11 +209,20 @@ def test_subprocess_exit_codes_and_stdin(tmp_path) -> None:
     """The installed console script, as a person runs it."""
     exe = [sys.executable, "-m", "rewriter.cli"]
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    ok = subprocess.run([*exe, "rewrite", str(EXAMPLES / "tariff-99.json")], capture_output=True, text=True, env=env)
+    ok = subprocess.run(
+        [*exe, "rewrite", str(EXAMPLES / "tariff-99.json")], capture_output=True, text=True, env=env
+    )
     assert ok.returncode == 0 and "99" in ok.stdout and ok.stderr == ""
-    blocked = subprocess.run([*exe, "check", "-", "--json"], input=json.dumps(BLOCKED_REPLY),
-                             capture_output=True, text=True, env=env)
+    blocked = subprocess.run(
+        [*exe, "check", "-", "--json"],
+        input=json.dumps(BLOCKED_REPLY),
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert blocked.returncode == 1 and json.loads(blocked.stdout)["ok"] is False
-    bad = subprocess.run([*exe, "check", "-"], input="{oops", capture_output=True, text=True, env=env)
+    bad = subprocess.run(
+        [*exe, "check", "-"], input="{oops", capture_output=True, text=True, env=env
+    )
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     assert "Traceback" not in bad.stderr

@@ -53,7 +53,10 @@ def test_violation_then_clean_is_llm_after_two_attempts(server, tariff) -> None:
 
 
 def test_every_answer_violates_falls_back_offline(server, court) -> None:
-    server.say("Понимаем. Держите промокод SORRY100 и скидку 20% — ответ юристов придёт в течение 10 рабочих дней.")
+    server.say(
+        "Понимаем. Держите промокод SORRY100 и скидку 20% — ответ юристов придёт "
+        "в течение 10 рабочих дней."
+    )
     result = rewrite(court, MODEL, api_base=server.url, timeout=10, max_attempts=3)
     assert result.source == "offline"
     assert result.model is None
@@ -65,7 +68,10 @@ def test_every_answer_violates_falls_back_offline(server, court) -> None:
 
 
 def test_prompt_reaches_the_server(server, court) -> None:
-    server.say("Вижу вашу претензию: её передали в юридический отдел, письменный ответ придёт в течение 10 рабочих дней.")
+    server.say(
+        "Вижу вашу претензию: её передали в юридический отдел, письменный ответ придёт "
+        "в течение 10 рабочих дней."
+    )
     result = rewrite(court, MODEL, api_base=server.url, timeout=10)
     assert result.source == "llm" and result.attempts == 1
     request = server.requests[0]
@@ -85,7 +91,10 @@ def test_server_error_falls_back_with_errors(server, tariff) -> None:
 
 
 def test_truncated_answer_is_not_used(server, tariff) -> None:
-    server.say(Reply(content="Здравствуйте, Максим! Списание 99 рублей", finish_reason="length"), GOOD_TARIFF)
+    server.say(
+        Reply(content="Здравствуйте, Максим! Списание 99 рублей", finish_reason="length"),
+        GOOD_TARIFF,
+    )
     result = rewrite(tariff, MODEL, api_base=server.url, timeout=10)
     assert result.source == "llm" and result.attempts == 2
     assert result.text == GOOD_TARIFF
@@ -105,8 +114,21 @@ def test_arewrite_through_litellm_async(server, tariff) -> None:
 
 def test_cli_rewrite_with_model(server, capsys) -> None:
     server.say("Держите промокод SORRY100!")
-    code = main(["rewrite", str(EXAMPLES / "court-promo.json"), "--json", "--model", MODEL,
-                 "--api-base", server.url, "--max-attempts", "2", "--timeout", "10"])
+    code = main(
+        [
+            "rewrite",
+            str(EXAMPLES / "court-promo.json"),
+            "--json",
+            "--model",
+            MODEL,
+            "--api-base",
+            server.url,
+            "--max-attempts",
+            "2",
+            "--timeout",
+            "10",
+        ]
+    )
     out, _ = capsys.readouterr()
     result = json.loads(out)
     assert code == 0

@@ -1,4 +1,4 @@
-"""Every example in every rule file runs here: `fire` examples must raise the rule, `pass` must not."""
+"""Every example of every rule file runs here: `fire` ones must raise the rule, `pass` ones not."""
 
 from __future__ import annotations
 
@@ -12,8 +12,16 @@ from rewriter.rules import SEVERITIES, load_rules
 
 RULES = load_rules()
 SPEC_IDS = {
-    "promo-in-legal-dispute", "invented-deadline", "invented-fact", "invented-promise", "lost-fact",
-    "impossible-request", "tone-overshoot", "template-phrase", "capitalized-you", "flat-refusal",
+    "promo-in-legal-dispute",
+    "invented-deadline",
+    "invented-fact",
+    "invented-promise",
+    "lost-fact",
+    "impossible-request",
+    "tone-overshoot",
+    "template-phrase",
+    "capitalized-you",
+    "flat-refusal",
 }
 
 

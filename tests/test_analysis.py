@@ -1,0 +1,161 @@
+"""The analysis units behind the rules: facts, time commitments, thread situation, lexicons."""
+
+from __future__ import annotations
+
+import pytest
+
+from rewriter.facts import extract_facts, fact_keys
+from rewriter.lexicon import Lexicon
+from rewriter.situation import analyse_thread, count_playful
+from rewriter.text import analyse, is_sentence_start
+from rewriter.timeexpr import commitment_keys, extract_commitments
+
+
+def keys(text: str) -> list[str]:
+    return [f.key for f in extract_facts(text)]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("15 000 рублей", "15000 ₽"),
+        ("пятнадцать тысяч рублей", "15 000 руб."),
+        ("1.5%", "1,5 %"),
+        ("трёх рабочих дней", "3 рабочих дня"),
+        ("+7 (912) 345-67-89", "8 912 345 67 89"),
+        ("https://Bank.ru/help/", "bank.ru/help"),
+        ("12.03.2025", "12 марта"),
+        ("15 тыс. рублей", "15000 рублей"),
+    ],
+)
+def test_fact_normalisation(a: str, b: str) -> None:
+    assert keys(a) == keys(b) != []
+
+
+def test_fact_kinds() -> None:
+    found = {
+        f.kind: f.key
+        for f in extract_facts(
+            "Пишите на Help@Bank.ru, заказ A-12345, код SORRY10, в 10:30, Ксения, 5-го числа."
+        )
+    }
+    assert found["email"] == "email:help@bank.ru"
+    assert found["id"] in ("id:A-12345", "id:SORRY10")
+    assert found["time"] == "time:10:30"
+    assert found["name"] == "name:ксения"
+    assert "num:5" in keys("С 5-го числа")  # «5-го» is an ordinal, not an id
+
+
+def test_common_words_are_not_facts() -> None:
+    assert keys("Ни одного списания, оба варианта, первый раз") == []
+    assert keys("Вера в лучшее") == []  # «вера» the noun is more likely than the name
+
+
+def test_date_sources_support_day_numbers() -> None:
+    assert "num:12" in fact_keys(["Списание было 12.03"])
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("в течение трёх рабочих дней", "dur:3:рабочий день"),
+        ("за 3 рабочих дня", "dur:3:рабочий день"),
+        ("через 2 часа", "dur:120:минута"),
+        ("через час", "dur:60:минута"),
+        ("через полчаса", "dur:30:минута"),
+        ("за 3–4 часа", "dur:180-240:минута"),
+        ("до пятницы", "weekday:пятница"),
+        ("в понедельник", "weekday:понедельник"),
+        ("завтра", "rel:завтра"),
+        ("до конца дня", "rel:сегодня"),
+        ("на этой неделе", "period:эта неделя"),
+        ("до 15 марта", "date:03-15"),
+        ("к 18:00", "time:18:00"),
+        ("в течение недели", "dur:7:день"),
+    ],
+)
+def test_commitments(text: str, key: str) -> None:
+    assert [c.key for c in extract_commitments(text)] == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "скоро",
+        "как только",
+        "пару минут",
+        "в ближайшее время",
+        "раз в год",
+        "50 000 рублей в сутки",
+        "12 марта было списание",
+    ],
+)
+def test_not_commitments(text: str) -> None:
+    assert extract_commitments(text) == ()
+
+
+def test_commitment_span_includes_cue() -> None:
+    (c,) = extract_commitments("Починим до пятницы.")
+    assert c.text == "до пятницы"
+
+
+def test_source_range_supports_upper_bound() -> None:
+    assert "dur:5:рабочий день" in commitment_keys(["ETA: 3–5 рабочих дней"])
+
+
+@pytest.mark.parametrize(
+    ("texts", "flag"),
+    [
+        (("Подаю на вас в суд.",), "legal_dispute"),
+        (("Мой юрист уже готовит претензию",), "legal_dispute"),
+        (("Написала жалобу в Роспотребнадзор",), "legal_dispute"),
+        (("Сколько можно ждать!!!",), "angry"),
+        (("ПОЧЕМУ НИКТО НЕ ОТВЕЧАЕТ",), "angry"),
+        (("С карты украли 40 000 рублей",), "grave"),
+    ],
+)
+def test_situation_flags(texts, flag) -> None:
+    assert getattr(analyse_thread(texts), flag)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Судя по всему, у вас сбой.",
+        "Я работаю юристом.",
+        "По курсу ЦБ списали больше?",
+        "Суд да дело, а денег нет",
+    ],
+)
+def test_not_a_dispute(text) -> None:
+    assert analyse_thread((text,)).legal_dispute is None
+
+
+def test_constraints_and_register() -> None:
+    s = analyse_thread(("Привет! Приложение не открывается, а я не дома 🙂",))
+    assert set(s.constraints) == {"no_app", "not_home"}
+    assert s.register.informal_greeting and s.register.playful == 1
+    assert s.constraints["no_app"].startswith("Приложение не открывается")
+
+
+def test_count_playful() -> None:
+    assert count_playful("Ура 🎉🎉 :) ))") == 4
+    assert count_playful("Пункт 1) и время 10:30, ссылка http://x.ru") == 0
+    assert count_playful("Жаль :( 😢") == 0
+
+
+def test_lexicon_inflection_gap_and_order() -> None:
+    lex = Lexicon(["вернуть деньги"], gap=1)
+    assert lex.find(analyse("Вернём вам деньги"))
+    assert not lex.find(analyse("Деньги вернём"))
+    unordered = Lexicon(["вернуть деньги"], any_order=True, window=4)
+    assert unordered.find(analyse("Деньги вернём"))
+    assert Lexicon(["=вы"]).find(analyse("Вы")) and not Lexicon(["=вы"]).find(analyse("вас"))
+    assert Lexicon(["промокод*"]).find(analyse("промокодами"))
+
+
+def test_sentence_start() -> None:
+    text = "Готово. Вы правы. — Вы тоже"
+    assert is_sentence_start(text, text.index("Вы"))
+    assert is_sentence_start(text, text.rindex("Вы"))
+    assert not is_sentence_start("Мы Вам", 3)

@@ -1,0 +1,82 @@
+"""Golden cases: every golden reply passes every block rule; the eval runs and reports."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rewriter import evaluate
+from rewriter.cli import main
+from rewriter.engine import violations_for
+from rewriter.evaluate import load_eval_cases
+
+from .conftest import Reply
+
+CASES = load_eval_cases()
+SEEDS = {
+    "000_91a5fcf5cca8dd2c.txt",
+    "001_971593975f23a09e.txt",
+    "002_43d4e58f13ea2b83.txt",
+    "003_83dfd3440f2002e4.txt",
+    "004_acada59f6e6b0f93.txt",
+}
+
+
+def test_golden_set_covers_the_seeds() -> None:
+    assert len(CASES) >= 30
+    assert {raw["seed"] for _, raw in CASES} == SEEDS
+    assert len({c.id for c, _ in CASES}) == len(CASES), "case ids are unique"
+    for _, raw in CASES:
+        assert raw.get("golden"), raw.get("id")
+
+
+@pytest.mark.parametrize(("case", "raw"), CASES, ids=[c.id for c, _ in CASES])
+def test_golden_passes_every_block_rule(case, raw) -> None:
+    golden = raw["golden"]
+    blocks = [
+        v for v in violations_for(case.model_copy(update={"reply": golden}), golden) if v.blocks
+    ]
+    assert blocks == [], [(v.rule, v.text) for v in blocks]
+
+
+def test_offline_eval_baseline(tmp_path) -> None:
+    report = evaluate()
+    s = report.summary
+    assert s["cases"] == len(CASES)
+    assert s["golden_block_violations"] == 0
+    assert s["facts_kept"] == 1.0  # the offline engine never loses a fact
+    assert s["pass_rate"] >= 0.9
+    for c in report.cases:
+        assert c.text.strip() and c.source == "offline"
+
+
+def test_eval_cli_writes_reports(tmp_path, capsys) -> None:
+    code = main(["eval", "--out", str(tmp_path)])
+    out, _ = capsys.readouterr()
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert set(data["summary"]) >= {"cases", "passed", "pass_rate", "wall_s", "model"}
+    assert len(data["cases"]) == len(CASES)
+    assert {"id", "passed", "violations", "latency_s"} <= set(data["cases"][0])
+    assert (tmp_path / "report.md").exists()
+    assert code == (0 if data["summary"]["passed"] == len(CASES) else 1)
+    assert "passed" in out
+
+
+def test_eval_with_a_model_server(server, tmp_path, capsys) -> None:
+    """One case file against the scripted server: the model answer is judged like any other."""
+    case = {
+        "id": "court",
+        "seed": "000_91a5fcf5cca8dd2c.txt",
+        "thread": [{"author": "customer", "text": "Подаю на вас в суд."}],
+        "draft": "Держите промокод SORRY10. Ответ юристов придёт в течение 10 рабочих дней.",
+        "golden": "Ответ юристов придёт в течение 10 рабочих дней.",
+    }
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(case, ensure_ascii=False) + "\n", encoding="utf-8")
+    server.say(Reply(content="Ответ юристов придёт в течение 10 рабочих дней."))
+    code = main(
+        ["eval", "--cases", str(path), "--model", "openai/test-model", "--api-base", server.url]
+    )
+    out, _ = capsys.readouterr()
+    assert code == 0 and "1/1 passed" in out

@@ -1,0 +1,42 @@
+"""`h2h check` and the offline rewrite import neither litellm nor openai: fast start, no network."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from .conftest import EXAMPLES
+
+PROBE = """
+import sys
+from rewriter.cli import main
+code = main(sys.argv[1:])
+heavy = sorted(m for m in ("litellm", "openai", "httpx", "aiohttp") if m in sys.modules)
+print("HEAVY=" + ",".join(heavy), file=sys.stderr)
+"""
+
+
+def _heavy(args: list[str], stdin: str | None = None) -> list[str]:
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    line = [x for x in run.stderr.splitlines() if x.startswith("HEAVY=")][-1]
+    return [m for m in line.removeprefix("HEAVY=").split(",") if m]
+
+
+def test_check_imports_no_model_library() -> None:
+    case = json.dumps({"draft": "Спасибо за обращение.", "reply": "Уже проверяем."})
+    assert _heavy(["check", "-"], case) == []
+
+
+def test_offline_rewrite_imports_no_model_library() -> None:
+    assert _heavy(["rewrite", str(EXAMPLES / "tariff-99.json")]) == []
+
+
+def test_rules_imports_no_model_library() -> None:
+    assert _heavy(["rules"]) == []
