@@ -1,18 +1,35 @@
 """h2h: rewrite a support agent's draft so it reads human to human; block replies that break rules.
 
 One public entry function per job: `rewrite` (and `arewrite` for event loops), `check`, `evaluate`.
+Names are imported on first use (PEP 562) so `h2h check` does not load the eval or model code.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from rewriter.engine import check
-from rewriter.errors import H2HError, ModelError, RuleFileError, TemplateError, UsageError
-from rewriter.evaluate import evaluate
-from rewriter.llm import Completion, ModelConfig
-from rewriter.loop import arewrite, rewrite
-from rewriter.models import Case, CheckResult, Message, RewriteResult, Usage, Violation
+_EXPORTS = {
+    "check": "rewriter.engine",
+    "rewrite": "rewriter.loop",
+    "arewrite": "rewriter.loop",
+    "evaluate": "rewriter.evaluate",
+    "Case": "rewriter.models",
+    "CheckResult": "rewriter.models",
+    "Message": "rewriter.models",
+    "RewriteResult": "rewriter.models",
+    "Usage": "rewriter.models",
+    "Violation": "rewriter.models",
+    "Completion": "rewriter.llm",
+    "ModelConfig": "rewriter.llm",
+    "H2HError": "rewriter.errors",
+    "ModelError": "rewriter.errors",
+    "RuleFileError": "rewriter.errors",
+    "TemplateError": "rewriter.errors",
+    "UsageError": "rewriter.errors",
+}
 
 __all__ = [
     "Case",
@@ -34,3 +51,20 @@ __all__ = [
     "evaluate",
     "rewrite",
 ]
+
+if TYPE_CHECKING:
+    from rewriter.engine import check
+    from rewriter.errors import H2HError, ModelError, RuleFileError, TemplateError, UsageError
+    from rewriter.evaluate import evaluate
+    from rewriter.llm import Completion, ModelConfig
+    from rewriter.loop import arewrite, rewrite
+    from rewriter.models import Case, CheckResult, Message, RewriteResult, Usage, Violation
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rewriter' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value

@@ -40,3 +40,11 @@ def test_offline_rewrite_imports_no_model_library() -> None:
 
 def test_rules_imports_no_model_library() -> None:
     assert _heavy(["rules"]) == []
+
+
+def test_public_api_is_complete() -> None:
+    import rewriter
+
+    for name in rewriter.__all__:
+        assert getattr(rewriter, name) is not None
+    assert set(rewriter.__all__) - {"__version__"} == set(rewriter._EXPORTS)
