@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import Generator
 from dataclasses import dataclass, field
 
 from rewriter.engine import violations_for
@@ -74,7 +75,7 @@ class _Run:
         self.messages += [{"role": "assistant", "content": text}, reask_message(blocks)]
         return None, None
 
-    def failed(self, exc: BaseException) -> None:
+    def failed(self, exc: Exception) -> None:
         self.errors.append(
             f"attempt {self.attempts}: model call failed: {type(exc).__name__}: {_one_line(exc)}"
         )
@@ -105,7 +106,7 @@ class _Run:
         )
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())[:300]
 
 
@@ -114,6 +115,42 @@ def _offline_result(case: Case) -> RewriteResult:
     return RewriteResult(
         id=case.id, text=text, source="offline", model=None, attempts=0, violations=violations
     )
+
+
+Step = Generator[list[dict[str, str]], "Completion | str | Exception", RewriteResult]
+
+
+def _attempts(case: Case, config: ModelConfig, max_attempts: int) -> Step:
+    """The loop without I/O: yields the messages to send, receives the answer (or the exception
+    the call raised), returns the result. `rewrite` and `arewrite` only drive it."""
+    run = _Run(case, config, max_attempts, build_messages(case))
+    while run.attempts < max_attempts:
+        run.attempts += 1
+        answer = yield list(run.messages)
+        if isinstance(answer, Exception):  # transport faults: the SDK already retried; fall back
+            run.failed(answer)
+            break
+        text, violations = run.take(answer)
+        if text is not None and violations is not None:
+            return run.success(text, violations)
+    return run.fallback()
+
+
+def _prepare(
+    case: Case,
+    model: str | None,
+    api_base: str | None,
+    timeout: float | None,
+    max_attempts: int,
+    injected: bool,
+) -> ModelConfig | None:
+    _require_draft(case)
+    if max_attempts < 1:
+        raise UsageError("max_attempts must be at least 1")
+    config = ModelConfig.resolve(model, api_base, timeout)
+    if config is None and injected:
+        config = ModelConfig(model="injected")
+    return config
 
 
 def rewrite(
@@ -126,27 +163,22 @@ def rewrite(
     completion: CompletionFn | None = None,
 ) -> RewriteResult:
     """Rewrite `case.draft`. No model configured (argument or H2H_MODEL) = the offline engine."""
-    case = _require_draft(case)
-    if max_attempts < 1:
-        raise UsageError("max_attempts must be at least 1")
-    config = ModelConfig.resolve(model, api_base, timeout)
+    config = _prepare(case, model, api_base, timeout, max_attempts, completion is not None)
     if config is None:
-        if completion is None:
-            return _offline_result(case)
-        config = ModelConfig(model="injected")
+        return _offline_result(case)
     call = completion or litellm_completion
-    run = _Run(case, config, max_attempts, build_messages(case))
-    while run.attempts < max_attempts:
-        run.attempts += 1
+    steps = _attempts(case, config, max_attempts)
+    messages = next(steps)
+    while True:
+        answer: Completion | str | Exception
         try:
-            answer = call(list(run.messages), config)
-        except Exception as exc:  # transport faults: the SDK already retried; fall back now
-            run.failed(exc)
-            break
-        text, violations = run.take(answer)
-        if text is not None and violations is not None:
-            return run.success(text, violations)
-    return run.fallback()
+            answer = call(messages, config)
+        except Exception as exc:
+            answer = exc
+        try:
+            messages = steps.send(answer)
+        except StopIteration as done:
+            return done.value
 
 
 async def arewrite(
@@ -159,27 +191,22 @@ async def arewrite(
     completion: AsyncCompletionFn | CompletionFn | None = None,
 ) -> RewriteResult:
     """`rewrite` for callers with an event loop. A sync completion function runs in a thread."""
-    case = _require_draft(case)
-    if max_attempts < 1:
-        raise UsageError("max_attempts must be at least 1")
-    config = ModelConfig.resolve(model, api_base, timeout)
+    config = _prepare(case, model, api_base, timeout, max_attempts, completion is not None)
     if config is None:
-        if completion is None:
-            return await asyncio.to_thread(_offline_result, case)
-        config = ModelConfig(model="injected")
+        return await asyncio.to_thread(_offline_result, case)
     call = completion or litellm_acompletion
-    run = _Run(case, config, max_attempts, build_messages(case))
-    while run.attempts < max_attempts:
-        run.attempts += 1
+    steps = _attempts(case, config, max_attempts)
+    messages = next(steps)
+    while True:
+        answer: Completion | str | Exception
         try:
             if inspect.iscoroutinefunction(call):
-                answer = await call(list(run.messages), config)
+                answer = await call(messages, config)
             else:
-                answer = await asyncio.to_thread(call, list(run.messages), config)
+                answer = await asyncio.to_thread(call, messages, config)
         except Exception as exc:
-            run.failed(exc)
-            break
-        text, violations = run.take(answer)
-        if text is not None and violations is not None:
-            return run.success(text, violations)
-    return run.fallback()
+            answer = exc
+        try:
+            messages = steps.send(answer)
+        except StopIteration as done:
+            return done.value

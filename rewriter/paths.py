@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 from functools import cache
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -27,3 +30,13 @@ def prompts_dir() -> Path:
     """Templates: a team's own folder (H2H_PROMPTS) wins over the shipped one."""
     override = os.environ.get("H2H_PROMPTS")
     return Path(override) if override else data_dir("prompts")
+
+
+def read_yaml(path: Path) -> Any:
+    """A data file under guardrails/ or prompts/; a broken file is a RuleFileError naming it."""
+    from rewriter.errors import RuleFileError
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RuleFileError(f"{path.name}: cannot read: {' '.join(str(exc).split())}") from None

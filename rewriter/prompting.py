@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
 from rewriter.errors import TemplateError
 from rewriter.models import Case, Violation
-from rewriter.paths import prompts_dir
+from rewriter.paths import prompts_dir, read_yaml
 from rewriter.situation import Situation, analyse_thread
 
 
@@ -45,7 +44,7 @@ def render(name: str, **variables: Any) -> str:
 @cache
 def _situation_texts(folder: Path) -> dict[str, str]:
     path = folder / "situation.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return read_yaml(path) if path.exists() else {}
 
 
 def situation_lines(situation: Situation) -> list[str]:

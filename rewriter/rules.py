@@ -12,11 +12,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from rewriter.errors import RuleFileError
-from rewriter.paths import data_dir
+from rewriter.paths import data_dir, read_yaml
 
 KINDS = ("phrases", "pattern", "unsupported", "lost", "constraint", "register")
 SEVERITIES = ("block", "warn")
@@ -82,10 +81,7 @@ class Rule(BaseModel):
 
 
 def _load(path: Path) -> Rule:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RuleFileError(f"{path.name}: cannot read: {exc}") from None
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise RuleFileError(f"{path.name}: a rule file must be a mapping")
     try:

@@ -6,20 +6,16 @@ from functools import cache
 from typing import Any
 
 import regex
-import yaml
 
 from rewriter.errors import RuleFileError
 from rewriter.lexicon import Lexicon
-from rewriter.paths import data_dir
+from rewriter.paths import data_dir, read_yaml
 
 
 @cache
 def raw(name: str) -> dict[str, Any]:
     path = data_dir("guardrails") / "lexicons" / f"{name}.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RuleFileError(f"cannot read lexicon {path.name}: {exc}") from exc
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise RuleFileError(f"lexicon {path.name} must be a mapping")
     return data
