@@ -14,11 +14,11 @@ from typing import Any
 import regex
 
 from rewriter.facts import LOSABLE, Fact, extract_facts, fact_keys
-from rewriter.lexicon import Lexicon, Match, is_negated
+from rewriter.lexicon import Lexicon, Match, find_with_exceptions, is_negated
 from rewriter.models import Case, Violation
 from rewriter.morph import is_imperative, name_lemma
 from rewriter.rules import Rule
-from rewriter.situation import Situation, analyse_thread, find_with_exceptions
+from rewriter.situation import Situation, analyse_thread
 from rewriter.text import Doc, analyse, is_sentence_start
 from rewriter.timeexpr import commitment_keys, extract_commitments
 from rewriter.vocab import lexicon_from, situation_lexicon, style_pattern
@@ -122,9 +122,14 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
                     continue
                 hits.append((m.start(), m.end()))
     if hits and (p.get("unless") or p.get("unless_imperative")):
-        if _lex(rule, "unless", 0).find(ctx.doc):
+        # An alternative counts after the refusal begins («…, но можно…»), not before it
+        # («Сожалеем, но помочь не можем» offers nothing).
+        first = hits[0][0]
+        if any(m.start >= first for m in _lex(rule, "unless", 0).find(ctx.doc)):
             return []
-        if p.get("unless_imperative") and any(is_imperative(t.text) for t in ctx.doc.tokens):
+        if p.get("unless_imperative") and any(
+            t.start >= first and is_imperative(t.text) for t in ctx.doc.tokens
+        ):
             return []
     return [violation(rule, ctx, s, e, evidence=evidence) for s, e in sorted(hits)]
 
@@ -202,17 +207,28 @@ def _promise_groups(rule: Rule) -> dict[str, Lexicon]:
 
 
 def promises_in(rule: Rule, doc: Doc) -> list[tuple[str, Match]]:
-    """(group, match) for every non-negated promise phrase in `doc`."""
+    """(group, match) for every promise phrase in `doc` that is not negated and not a mere
+    mention of the topic («заявление на возврат»)."""
+    exceptions = _lex(rule, "exceptions")
     out = []
     for group, lexicon in _promise_groups(rule).items():
-        for m in lexicon.find(doc):
+        for m in find_with_exceptions(doc, lexicon, exceptions):
             if not is_negated(doc, m, before=rule.params.get("negation_window", 3)):
                 out.append((group, m))
     return out
 
 
+def _is_question(doc: Doc, m: Match) -> bool:
+    """«Посмотрим, можно ли вернуть оплату?» asks; it decides nothing."""
+    sent = doc.tokens[m.first].sent
+    return "?" in doc.sentence_text(sent) or any(t.norm == "ли" for t in doc.tokens_in(sent))
+
+
 def _unsupported_promises(rule: Rule, ctx: Context, sources: list[str]) -> list[Violation]:
-    supported = {g for t in sources for g, _ in promises_in(rule, analyse(t))}
+    supported: set[str] = set()
+    for t in sources:
+        doc = analyse(t)
+        supported |= {g for g, m in promises_in(rule, doc) if not _is_question(doc, m)}
     return [
         violation(rule, ctx, m.start, m.end, group=g)
         for g, m in promises_in(rule, ctx.doc)
@@ -265,14 +281,23 @@ def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
         return []
     requests: dict[str, Any] = rule.params["requests"]
     request_sents = _request_sentences(rule, ctx.doc)
+    resolved: dict[str, Any] = rule.params.get("resolved_by", {})
+    exceptions = _lex(rule, "exceptions")
     out = []
     for cid, evidence in situation.constraints.items():
         if cid not in requests:
             continue
+        if cid in resolved and compiled(
+            rule, f"res:{cid}", lambda cid=cid: lexicon_from(resolved[cid])
+        ).find(ctx.doc):
+            continue
         lexicon = compiled(
             rule, f"req:{cid}", lambda cid=cid: lexicon_from(requests[cid], default_gap=2)
         )
+        blocked_sents = {ctx.doc.tokens[m.first].sent for m in exceptions.find(ctx.doc)}
         for m in lexicon.find(ctx.doc):
+            if ctx.doc.tokens[m.first].sent in blocked_sents:
+                continue
             sent = ctx.doc.tokens[m.first].sent
             if is_negated(ctx.doc, m, before=2):
                 continue

@@ -212,6 +212,29 @@ def eval_(
     raise typer.Exit(0 if s["passed"] == s["cases"] else 1)
 
 
+@app.command("bench-rules")
+def bench_rules_(
+    corpus: Annotated[
+        Path | None, typer.Option(help="A labelled file or folder (default: evals/guardrails).")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the scores here.")
+    ] = None,
+    errors: Annotated[bool, typer.Option(help="List every false positive and negative.")] = False,
+) -> None:
+    """Per-rule precision, recall and F1 of the guardrails on a labelled corpus."""
+    from rewriter.rulebench import bench_rules, format_table, write_json
+
+    report = bench_rules(corpus)
+    typer.echo(format_table(report))
+    if errors:
+        for e in report.errors:
+            typer.echo(f"{e['kind']:14} {e['rule']:22} {e['case']}: {e['reply']}")
+    if json_out is not None:
+        write_json(report, json_out)
+    raise typer.Exit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: maps every failure to an exit code and one stderr line.
 

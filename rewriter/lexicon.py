@@ -164,12 +164,32 @@ def _drop_overlaps(matches: list[Match]) -> list[Match]:
     return kept
 
 
+_CLAUSE_BREAK = frozenset(",;:—–()")
+
+
 def is_negated(doc: Doc, match: Match, *, before: int = 3) -> bool:
-    """A negation word just before the match, or inside it, in the same sentence."""
+    """A negation word inside the match, or up to `before` words before it in the same clause.
+
+    «не сможем вернуть» is negated; «если не найдём — вернём» is not: the dash ends the clause.
+    """
     tokens = doc.tokens
-    sent = tokens[match.first].sent
-    lo = max(0, match.first - before)
-    for j in range(lo, match.last + 1):
-        if tokens[j].sent == sent and tokens[j].norm in NEGATIONS:
+    if any(tokens[j].norm in NEGATIONS for j in range(match.first, match.last + 1)):
+        return True
+    j = match.first - 1
+    while j >= 0 and match.first - j <= before:
+        gap = doc.text[tokens[j].end : tokens[j + 1].start]
+        if tokens[j].sent != tokens[match.first].sent or _CLAUSE_BREAK & set(gap):
+            return False
+        if tokens[j].norm in NEGATIONS:
             return True
+        j -= 1
     return False
+
+
+def find_with_exceptions(doc: Doc, lexicon: Lexicon, exceptions: Lexicon) -> list[Match]:
+    """Matches of `lexicon` that do not overlap a match of `exceptions`."""
+    hits = lexicon.find(doc)
+    if not hits or not exceptions:
+        return hits
+    blocked = [(m.start, m.end) for m in exceptions.find(doc)]
+    return [h for h in hits if not any(s < h.end and h.start < e for s, e in blocked)]

@@ -47,6 +47,12 @@ def is_imperative(word: str) -> bool:
 
 
 @lru_cache(maxsize=50_000)
+def is_future(word: str) -> bool:
+    """A verb form with a future reading («оформим», «будет»): a commitment about time."""
+    return any("futr" in p.tag for p in analyzer().parse(normalise_word(word)))
+
+
+@lru_cache(maxsize=50_000)
 def is_name(word: str) -> bool:
     """A first name by pymorphy3's `Name` tag on its most likely parse («Вера» the noun wins)."""
     parses = analyzer().parse(normalise_word(word))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rewriter.lexicon import Lexicon
+from rewriter.lexicon import find_with_exceptions
 from rewriter.text import Doc, analyse
 from rewriter.vocab import (
     constraint_lexicons,
@@ -47,15 +47,6 @@ class Situation:
     def serious(self) -> bool:
         """Angry, grave or a legal dispute: no play at all."""
         return bool(self.angry or self.grave or self.legal_dispute)
-
-
-def find_with_exceptions(doc: Doc, lexicon: Lexicon, exceptions: Lexicon) -> list:
-    """Matches of `lexicon` that do not overlap a match of `exceptions`."""
-    hits = lexicon.find(doc)
-    if not hits or not exceptions:
-        return hits
-    blocked = [(m.start, m.end) for m in exceptions.find(doc)]
-    return [h for h in hits if not any(s < h.end and h.start < e for s, e in blocked)]
 
 
 def _evidence(doc: Doc, offset: int) -> str:

@@ -16,6 +16,7 @@ import regex
 
 from rewriter.facts import extract_facts, number_key
 from rewriter.lexicon import Lexicon
+from rewriter.morph import is_future
 from rewriter.text import Doc, analyse
 from rewriter.vocab import raw, time_lexicon
 
@@ -61,14 +62,15 @@ def duration_key(value: float, unit: str, qualifier: str | None, hi: float | Non
     return f"dur:{_fmt(value * factor)}:{base}"
 
 
-def _cue_start(doc: Doc, token_index: int, cue_spans: list[tuple[int, int]]) -> int | None:
-    """Where a commitment cue starts, if one ends within three tokens before `token_index` in the
-    same sentence; the span of a commitment includes its cue («до пятницы», not «пятницы»)."""
+def _cue_start(
+    doc: Doc, token_index: int, cue_spans: list[tuple[int, int]], within: int = 3
+) -> int | None:
+    """Where a commitment cue starts, if one ends within `within` tokens before `token_index` in
+    the same sentence; the span of a commitment includes its cue («до пятницы», not «пятницы»).
+    A bare unit needs its cue right before it: «за месяц» commits, «за этот месяц» does not."""
     tok = doc.tokens[token_index]
-    lo = doc.tokens[max(0, token_index - 3)].start
-    starts = [
-        s for s, e in cue_spans if lo <= s and e <= tok.start and doc.sentence_of(s) == tok.sent
-    ]
+    lo = doc.tokens[max(0, token_index - within)].start
+    starts = [s for s, e in cue_spans if lo <= e <= tok.start and doc.sentence_of(s) == tok.sent]
     return min(starts) if starts else None
 
 
@@ -90,7 +92,14 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
         found.append(Commitment(key, start, end, text[start:end]))
 
     for m in relative.find(doc):
-        add(m.phrase.extra["key"], m.start, m.end)
+        extra = m.phrase.extra or {}
+        if (
+            extra.get("needs_future")
+            and require_cue
+            and not any(is_future(t.text) for t in doc.tokens_in(toks[m.first].sent))
+        ):
+            continue
+        add(extra["key"], m.start, m.end)
 
     number_facts = [f for f in extract_facts(text) if f.kind == "num"]
     for i, tok in enumerate(toks):
@@ -117,7 +126,7 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
             add(duration_key(float(num.key[4:]), unit, qualifier), start, tok.end)
         else:
             # «через час», «в течение недели»: one unit.
-            cue = _cue_start(doc, i, unit_cue_spans)
+            cue = _cue_start(doc, i, unit_cue_spans, within=1 + (qualifier is not None))
             if cue is not None or not require_cue:
                 first = toks[j + 1] if qualifier else tok
                 add(
