@@ -14,7 +14,7 @@ from typing import Any
 import regex
 
 from rewriter.facts import LOSABLE, Fact, extract_facts, fact_keys
-from rewriter.lexicon import Lexicon, Match, find_with_exceptions, is_negated
+from rewriter.lexicon import Lexicon, Match, find_with_exceptions, is_negated, is_negated_after
 from rewriter.models import Case, Violation
 from rewriter.morph import is_imperative, name_lemma
 from rewriter.rules import Rule
@@ -213,7 +213,8 @@ def promises_in(rule: Rule, doc: Doc) -> list[tuple[str, Match]]:
     out = []
     for group, lexicon in _promise_groups(rule).items():
         for m in find_with_exceptions(doc, lexicon, exceptions):
-            if not is_negated(doc, m, before=rule.params.get("negation_window", 3)):
+            window = rule.params.get("negation_window", 3)
+            if not (is_negated(doc, m, before=window) or is_negated_after(doc, m)):
                 out.append((group, m))
     return out
 
@@ -254,12 +255,18 @@ def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
                 removed.append(s)
     kinds = set(rule.params.get("kinds", LOSABLE))
     kept = fact_keys([ctx.text])
+    # A number inside a duration is kept when the reply states the same duration in other units
+    # («2 недели» → «14 дней»).
+    kept_times = commitment_keys([ctx.text])
+    draft_times = extract_commitments(draft, require_cue=False)
     out = []
     seen: set[str] = set()
     for f in extract_facts(draft):
         if f.kind not in kinds or f.key in kept or f.key in seen:
             continue
         if any(s <= f.start and f.end <= e for s, e in removed):
+            continue
+        if any(c.start <= f.start and f.end <= c.end and c.key in kept_times for c in draft_times):
             continue
         seen.add(f.key)
         out.append(_lost_violation(rule, f))

@@ -186,6 +186,33 @@ def is_negated(doc: Doc, match: Match, *, before: int = 3) -> bool:
     return False
 
 
+_MODALS = frozenset({"получиться", "мочь", "смочь", "выйти", "удаться", "получаться"})
+
+
+_NEW_CLAUSE = frozenset({"если", "когда", "но", "а", "и", "чтобы", "пока", "хотя", "или"})
+
+
+def is_negated_after(doc: Doc, match: Match, *, after: int = 8) -> bool:
+    """«Вернуть деньги не получится», «Возместить, к сожалению, невозможно»: a negated modal
+    soon after the match. Commas may intervene (a parenthetical), dashes and colons may not.
+    Only modals count, so «вернём не позднее пятницы» stays a promise."""
+    tokens = doc.tokens
+    end = min(len(tokens), match.last + 1 + after)
+    for j in range(match.last + 1, end):
+        gap = doc.text[tokens[j - 1].end : tokens[j].start]
+        if (
+            tokens[j].sent != tokens[match.first].sent
+            or (_CLAUSE_BREAK - {","}) & set(gap)
+            or tokens[j].norm in _NEW_CLAUSE  # «вернём, если не сможем починить» still promises
+        ):
+            return False
+        if tokens[j].norm in ("нельзя", "невозможно"):
+            return True
+        if tokens[j].norm == "не" and j + 1 < end and not tokens[j + 1].lemmas.isdisjoint(_MODALS):
+            return True
+    return False
+
+
 def find_with_exceptions(doc: Doc, lexicon: Lexicon, exceptions: Lexicon) -> list[Match]:
     """Matches of `lexicon` that do not overlap a match of `exceptions`."""
     hits = lexicon.find(doc)

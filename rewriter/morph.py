@@ -41,9 +41,14 @@ def lemmas(word: str) -> frozenset[str]:
 
 @lru_cache(maxsize=50_000)
 def is_imperative(word: str) -> bool:
-    """True only when every parse is an imperative: «пришли» is also past tense of «прийти»."""
+    """A request verb: every parse is an imperative or its twin, the perfective 2nd-person future
+    («отключите» = «вы отключите»). «пришли» is also the past of «прийти», so it is not."""
     parses = analyzer().parse(normalise_word(word))
-    return bool(parses) and all("impr" in p.tag for p in parses)
+    return (
+        bool(parses)
+        and any("impr" in p.tag for p in parses)
+        and all("impr" in p.tag or {"2per", "futr", "perf"} <= p.tag.grammemes for p in parses)
+    )
 
 
 @lru_cache(maxsize=50_000)

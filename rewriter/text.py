@@ -87,4 +87,4 @@ def is_sentence_start(text: str, offset: int) -> bool:
     i = offset - 1
     while i >= 0 and text[i] in " \t«\"'(—–-•*":
         i -= 1
-    return i < 0 or text[i] in ".!?…\n:"
+    return i < 0 or text[i] in ".!?…\n"

@@ -20,7 +20,15 @@ from rewriter.morph import is_future
 from rewriter.text import Doc, analyse
 from rewriter.vocab import raw, time_lexicon
 
-_TO_BASE = {"час": ("минута", 60.0), "неделя": ("день", 7.0), "сутки": ("день", 1.0)}
+# One base for clock time so «сутки» = «24 часа» and «2 недели» = «14 дней»; months, years and
+# working days stay apart (a month is not 30 days to a customer).
+_TO_BASE = {
+    "секунда": ("минута", 1 / 60),
+    "час": ("минута", 60.0),
+    "сутки": ("минута", 1440.0),
+    "день": ("минута", 1440.0),
+    "неделя": ("минута", 10080.0),
+}
 _RANGE = regex.compile(r"(\d+)\s*(?:[-–—]|до)\s*(\d+)")
 
 

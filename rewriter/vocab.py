@@ -48,8 +48,10 @@ def situation_exceptions(name: str) -> Lexicon:
 
 @cache
 def constraint_lexicons() -> dict[str, Lexicon]:
+    # Order-tolerant: «нет доступа к почте» = «доступа к почте нет».
     return {
-        cid: Lexicon(phrases, gap=2) for cid, phrases in raw("situation")["constraints"].items()
+        cid: Lexicon(phrases, any_order=True, window=5)
+        for cid, phrases in raw("situation")["constraints"].items()
     }
 
 
