@@ -8,32 +8,31 @@ Facts are found with regular expressions on the raw text (tokenisers split e-mai
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
-
-import regex
 
 from rewriter.morph import is_name, name_lemma
 from rewriter.text import analyse
 from rewriter.vocab import raw
 
-_EMAIL = regex.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_URL = regex.compile(
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(
     r"(?:https?://|www\.)[^\s<>«»\"']+"
-    r"|\b(?:[\p{L}\d-]+\.)+(?:ru|com|net|org|рф|io|me|app|su|info|pro|dev|рус|online|site|store|shop)"
+    r"|\b(?:[\w-]+\.)+(?:ru|com|net|org|рф|io|me|app|su|info|pro|dev|рус|online|site|store|shop)"
     r"\b(?:/[^\s<>«»\"']*)?",
-    regex.IGNORECASE,
+    re.IGNORECASE,
 )
-_PHONE = regex.compile(
+_PHONE = re.compile(
     r"(?<![\d+])(?:\+7|8|7)[\s\-\u00a0]*\(?\d{3}\)?[\s\-\u00a0]*\d{3}[\s\-\u00a0]*\d{2}[\s\-\u00a0]*\d{2}(?!\d)"
 )
-_DATE_NUM = regex.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?:\.(\d{4}|\d{2}))?(?![\d])(?!\.\d)")
-_TIME = regex.compile(r"(?<![\d:])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
-_ID = regex.compile(
+_DATE_NUM = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?:\.(\d{4}|\d{2}))?(?![\d])(?!\.\d)")
+_TIME = re.compile(r"(?<![\d:])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
+_ID = re.compile(
     r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-zА-Яа-яЁё])[A-Za-zА-Яа-яЁё\d][\w-]*[A-Za-zА-Яа-яЁё\d](?![\w-])"
 )
-_ORDINAL_SUFFIX = regex.compile(r"^\d+-?(?:го|ого|его|й|ый|ий|я|е|х|ти|ми|ю|м|му|ом|ым)$", regex.I)
-_NUMBER = regex.compile(r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?(?![\d])")
+_ORDINAL_SUFFIX = re.compile(r"^\d+-?(?:го|ого|его|й|ый|ий|я|е|х|ти|ми|ю|м|му|ом|ым)$", re.I)
+_NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?(?![\d])")
 _TRAILING = ".,!?;:)»\"'"
 
 
@@ -63,6 +62,12 @@ def _numbers_vocab() -> tuple[
         frozenset(data.get("weak", [])),
         fused,
     )
+
+
+@cache
+def _number_words() -> frozenset[str]:
+    cardinals, ordinals, multipliers, _, fused = _numbers_vocab()
+    return frozenset(cardinals) | frozenset(ordinals) | frozenset(multipliers) | frozenset(fused)
 
 
 @cache
@@ -154,15 +159,19 @@ def extract_facts(text: str) -> tuple[Fact, ...]:
     return tuple(facts)
 
 
+_MULTIPLIER = re.compile(r"[ \u00a0]*(тыс|тысяч\w*|млн|миллион\w*|млрд|миллиард\w*)\b\.?")
+_DAY_TOKEN = re.compile(r"^(\d{1,2})(?:-?\w+)?$")
+
+
 def _multiplier_after(text: str, end: int) -> tuple[float, int] | None:
-    m = regex.match(r"[ \u00a0]*(тыс|тысяч\w*|млн|миллион\w*|млрд|миллиард\w*)\b\.?", text[end:])
+    m = _MULTIPLIER.match(text, end)
     if not m:
         return None
     word = m.group(1).lower()
     _, _, multipliers, _, _ = _numbers_vocab()
     for lemma, value in multipliers.items():
         if word.startswith(lemma[:4]) or word == lemma:
-            return value, end + m.end()
+            return value, m.end()
     return None
 
 
@@ -170,13 +179,15 @@ def _word_dates(text: str, add, spans) -> None:
     """«12 марта», «5-го апреля» → date keys."""
     doc = analyse(text)
     months = _month_lemmas()
+    if not doc.may_contain(frozenset(months)):
+        return
     toks = doc.tokens
     for i, tok in enumerate(toks[1:], start=1):
         month = next((months[lemma] for lemma in tok.lemmas if lemma in months), None)
         if month is None:
             continue
         prev = toks[i - 1]
-        digits = regex.match(r"^(\d{1,2})(?:-?\w+)?$", prev.text)
+        digits = _DAY_TOKEN.match(prev.text)
         if digits and 1 <= int(digits.group(1)) <= 31 and not _claimed(spans, prev.start, tok.end):
             add("date", f"date:{month:02d}-{int(digits.group(1)):02d}", prev.start, tok.end)
 
@@ -184,12 +195,16 @@ def _word_dates(text: str, add, spans) -> None:
 def _word_numbers(text: str, add, spans) -> None:
     """Numbers written in words: «трёх» → 3, «пятнадцать тысяч» → 15000, «полчаса» → 30."""
     cardinals, ordinals, multipliers, weak, fused = _numbers_vocab()
+    number_words = _number_words()
+    doc = analyse(text)
+    if not doc.may_contain(number_words):
+        return
     units = _unit_lemmas()
-    toks = analyse(text).tokens
+    toks = doc.tokens
     i = 0
     while i < len(toks):
         tok = toks[i]
-        if _claimed(spans, tok.start, tok.end):
+        if tok.lemmas.isdisjoint(number_words) or _claimed(spans, tok.start, tok.end):
             i += 1
             continue
         fused_hit = next((fused[lemma] for lemma in tok.lemmas if lemma in fused), None)

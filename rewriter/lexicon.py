@@ -87,24 +87,53 @@ class Lexicon:
         self.gap = gap
         self.any_order = any_order
         self.window = window
+        # Index: which phrases a token can start (ordered) or take part in (unordered), by lemma
+        # or exact form; prefix words are few and checked directly. Built once per lexicon.
+        self._by_key: dict[str, list[int]] = {}
+        self._by_prefix: list[tuple[str, int]] = []
+        for index, phrase in enumerate(self.phrases):
+            words = phrase.words if any_order else phrase.words[:1]
+            for word in words:
+                for value in word.values:
+                    if word.kind == "prefix":
+                        self._by_prefix.append((value, index))
+                    else:
+                        key = value if word.kind == "lemma" else "=" + value
+                        self._by_key.setdefault(key, []).append(index)
+        self._keys = frozenset(self._by_key)
+
+    def _candidates(self, token: Token) -> set[int]:
+        found: set[int] = set()
+        for lemma in token.lemmas & self._keys:
+            found.update(self._by_key[lemma])
+        exact = self._by_key.get("=" + token.norm)
+        if exact:
+            found.update(exact)
+        for prefix, index in self._by_prefix:
+            if token.norm.startswith(prefix):
+                found.add(index)
+        return found
 
     def __bool__(self) -> bool:
         return bool(self.phrases)
 
     def find(self, doc: Doc, *, sentences: Sequence[int] | None = None) -> list[Match]:
+        keys, prefixes = self._keys, self._by_prefix
+        if not prefixes and not doc.may_contain(keys):
+            return []
         tokens = doc.tokens
         found: list[Match] = []
-        for phrase in self.phrases:
-            first_word = phrase.words[0]
-            for i, tok in enumerate(tokens):
-                if sentences is not None and tok.sent not in sentences:
-                    continue
+        for i, tok in enumerate(tokens):
+            if sentences is not None and tok.sent not in sentences:
+                continue
+            if keys.isdisjoint(tok.lemmas) and "=" + tok.norm not in keys and not prefixes:
+                continue  # the common case: this word starts nothing
+            for index in self._candidates(tok):
+                phrase = self.phrases[index]
                 if self.any_order:
                     m = self._match_unordered(phrase, tokens, i)
-                elif first_word.matches(tok):
-                    m = self._match_ordered(phrase, tokens, i)
                 else:
-                    m = None
+                    m = self._match_ordered(phrase, tokens, i)
                 if m is not None:
                     found.append(m)
         found.sort(key=lambda m: (m.start, -(m.end - m.start)))

@@ -1,5 +1,7 @@
 """The data contract of SPEC §2–§4, as pydantic models.
 
+Schemas are built on first use (`defer_build`): `h2h check` never pays for RewriteResult.
+
 Field names and JSON shapes are fixed by the SPEC; helpdesk plugins and eval files rely on them.
 """
 
@@ -22,7 +24,7 @@ def _limit(text: str, what: str) -> str:
 
 
 class Message(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     author: Literal["customer", "agent"]
     text: str
@@ -37,7 +39,7 @@ class Message(BaseModel):
 class Case(BaseModel):
     """One support situation: the thread, the agent's draft, what the agent knows."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     id: str | None = None
     thread: list[Message] = Field(default_factory=list)
@@ -92,7 +94,7 @@ class Case(BaseModel):
 
 
 class Violation(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     rule: str
     severity: Literal["block", "warn"]
@@ -107,18 +109,24 @@ class Violation(BaseModel):
 
 
 class CheckResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str | None = None
     ok: bool
     violations: list[Violation] = Field(default_factory=list)
 
 
 class Usage(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float | None = None
 
 
 class RewriteResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str | None = None
     text: str
     source: Literal["llm", "offline"]

@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 
 _PACKAGE = Path(__file__).resolve().parent
+# libyaml's safe loader when PyYAML was built with it: 5-10x faster start-up on the rule files.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @cache
@@ -37,6 +39,6 @@ def read_yaml(path: Path) -> Any:
     from rewriter.errors import RuleFileError
 
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise RuleFileError(f"{path.name}: cannot read: {' '.join(str(exc).split())}") from None

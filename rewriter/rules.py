@@ -24,7 +24,7 @@ SEVERITIES = ("block", "warn")
 class Example(BaseModel):
     """A small case: a reply plus just enough thread/draft/facts to make the rule meaningful."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     reply: str
     customer: str | list[str] | None = None  # shorthand for customer messages
@@ -43,7 +43,7 @@ class Example(BaseModel):
 
 
 class Examples(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     fire: list[Example | str] = Field(default_factory=list)
     pass_: list[Example | str] = Field(default_factory=list, alias="pass")
@@ -56,14 +56,14 @@ class Examples(BaseModel):
 
 
 class Fix(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     action: Literal["lowercase", "replace", "drop_sentence", "strip"]
     keep_facts: bool = True  # never drop a sentence that carries a fact, unless told
 
 
 class Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str
     severity: Literal["block", "warn"]

@@ -56,6 +56,19 @@ def _vocab() -> tuple[
     )
 
 
+@cache
+def _unit_set() -> frozenset[str]:
+    return frozenset(_vocab()[0])
+
+
+@cache
+def _trigger_keys() -> frozenset[str]:
+    """Lemmas without which a text holds no time expression (dates and times aside)."""
+    units, _, weekdays, relative, *_ = _vocab()
+    first_words = {v for p in relative.phrases for v in p.words[0].values}
+    return frozenset(units) | frozenset(weekdays) | first_words | {"полчаса"}
+
+
 def _fmt(value: float) -> str:
     return number_key(value)[4:]
 
@@ -86,7 +99,11 @@ def _cue_start(
 def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitment, ...]:
     units, qualifiers, weekdays, relative, cues, unit_cues, vague = _vocab()
     doc = analyse(text)
+    dated = [f for f in extract_facts(text) if f.kind in ("date", "time")]
+    if not dated and not doc.may_contain(_trigger_keys()):
+        return ()  # most texts say nothing about time: skip the work
     toks = doc.tokens
+    unit_set, weekday_set = _unit_set(), frozenset(weekdays)
     vague_spans = [(m.start, m.end) for m in vague.find(doc)]
     cue_spans = [(m.start, m.end) for m in cues.find(doc)]
     unit_cue_spans = [(m.start, m.end) for m in unit_cues.find(doc)]
@@ -114,9 +131,10 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
         if "полчаса" in tok.lemmas:
             add(duration_key(30, "минута", None), tok.start, tok.end)
             continue
-        unit = next((units[lm] for lm in tok.lemmas if lm in units), None)
-        if unit is None:
+        hit = tok.lemmas & unit_set
+        if not hit:
             continue
+        unit = units[min(hit)]
         qualifier = None
         j = i - 1
         if j >= 0 and not toks[j].lemmas.isdisjoint(qualifiers):
@@ -144,15 +162,14 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
                 )
 
     for i, tok in enumerate(toks):
-        day = next((lm for lm in tok.lemmas if lm in weekdays), None)
-        if day:
+        days = tok.lemmas & weekday_set
+        if days:
+            day = min(days)
             cue = _cue_start(doc, i, cue_spans)
             if cue is not None or not require_cue:
                 add(f"weekday:{day}", tok.start if cue is None else cue, tok.end)
 
-    for fact in extract_facts(text):
-        if fact.kind not in ("date", "time"):
-            continue
+    for fact in dated:
         index = next((k for k, t in enumerate(toks) if t.start >= fact.start), None)
         cue = None if index is None else _cue_start(doc, index, cue_spans)
         if cue is not None or not require_cue:

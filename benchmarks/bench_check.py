@@ -1,0 +1,125 @@
+"""Benchmark `h2h check --jsonl` on 10,000 cases against a process that merely lemmatises every
+word of the same texts once with pymorphy3, and `h2h check` on one case against the start-up of
+pymorphy3 itself. Targets (guardrails issue): the check is faster than the lemmatiser, and one
+check takes under 2.5x the pymorphy3 start-up.
+
+    python benchmarks/bench_check.py [--cases 10000] [--json out.json]
+
+The cases are the labelled corpus (evals/guardrails) with amounts, ids and names varied per
+copy so that no two texts are equal: caches help only where real traffic would let them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rewriter.rulebench import load_corpus  # noqa: E402
+
+NAMES = ["Анна", "Олег", "Мария", "Игорь", "Ксения", "Пётр", "Елена", "Максим"]
+
+LEMMATISE = """
+import json, re, sys
+import pymorphy3
+morph = pymorphy3.MorphAnalyzer()
+word = re.compile(r"[^\\W\\d_]+")
+n = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    case = json.loads(line)
+    texts = [m["text"] for m in case.get("thread", [])] + case.get("facts", [])
+    texts += [case.get("draft") or "", case.get("reply") or ""]
+    for text in texts:
+        for w in word.findall(text):
+            morph.parse(w)[0].normal_form
+            n += 1
+print(n, file=sys.stderr)
+"""
+
+
+def make_cases(count: int, seed: int = 7) -> list[dict]:
+    rng = random.Random(seed)
+    base = [item.case.model_dump(mode="json", exclude_none=True) for item in load_corpus()]
+    out = []
+    for i in range(count):
+        case = json.loads(json.dumps(base[i % len(base)], ensure_ascii=False))
+        bump = rng.randint(1, 9)
+
+        def vary(text: str, bump: int = bump, i: int = i) -> str:
+            text = re.sub(r"\d+", lambda found: str(int(found.group()) + bump), text)
+            return f"{text} Заявка {i}."
+
+        case["id"] = f"bench-{i}"
+        for m in case.get("thread", []):
+            m["text"] = vary(m["text"])
+            if m.get("name"):
+                m["name"] = rng.choice(NAMES)
+        for key in ("draft", "reply"):
+            if case.get(key):
+                case[key] = vary(case[key])
+        case["facts"] = [vary(f) for f in case.get("facts", [])]
+        out.append(case)
+    return out
+
+
+def timed(cmd: list[str], **kw) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=10_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+
+    cases = make_cases(args.cases)
+    with tempfile.TemporaryDirectory() as tmp:
+        jsonl = Path(tmp) / "cases.jsonl"
+        jsonl.write_text(
+            "\n".join(json.dumps(c, ensure_ascii=False) for c in cases) + "\n", "utf-8"
+        )
+        one = Path(tmp) / "one.json"
+        one.write_text(json.dumps(cases[0], ensure_ascii=False), "utf-8")
+        h2h = [sys.executable, "-m", "rewriter.cli"]
+
+        check_s = timed([*h2h, "check", "--jsonl", str(jsonl)])
+        lemma_s = timed([sys.executable, "-c", LEMMATISE, str(jsonl)])
+        startup = [
+            timed([sys.executable, "-c", "import pymorphy3; pymorphy3.MorphAnalyzer()"])
+            for _ in range(args.repeat)
+        ]
+        single = [timed([*h2h, "check", str(one)]) for _ in range(args.repeat)]
+
+    result = {
+        "cases": args.cases,
+        "check_jsonl_s": round(check_s, 2),
+        "check_cases_per_s": round(args.cases / check_s),
+        "lemmatise_only_s": round(lemma_s, 2),
+        "check_vs_lemmatise": round(check_s / lemma_s, 3),
+        "pymorphy3_startup_s": round(statistics.median(startup), 3),
+        "check_one_case_s": round(statistics.median(single), 3),
+        "one_case_vs_startup": round(statistics.median(single) / statistics.median(startup), 2),
+    }
+    for k, v in result.items():
+        print(f"{k:22} {v}")
+    ok = result["check_vs_lemmatise"] < 1 and result["one_case_vs_startup"] < 2.5
+    print("targets met" if ok else "targets NOT met")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
