@@ -164,16 +164,47 @@ def check_unsupported(rule: Rule, ctx: Context) -> list[Violation]:
     what = p["extract"]
     if what == "deadlines":
         keys = commitment_keys(sources)
-        return [
+        found = [
             violation(rule, ctx, c.start, c.end)
             for c in extract_commitments(ctx.text)
             if c.key not in keys
         ]
-    if what == "facts":
-        return _unsupported_facts(rule, ctx, sources)
-    if what == "promises":
-        return _unsupported_promises(rule, ctx, sources)
-    raise ValueError(f"{rule.id}: unknown extract {what!r}")
+    elif what == "facts":
+        found = _unsupported_facts(rule, ctx, sources)
+    elif what == "promises":
+        found = _unsupported_promises(rule, ctx, sources)
+    else:
+        raise ValueError(f"{rule.id}: unknown extract {what!r}")
+    evidence = _searched(ctx, p["sources"])
+    return [v.model_copy(update={"evidence": evidence}) for v in found]
+
+
+_SOURCE_NAMES = {
+    "draft": "черновик",
+    "facts": "факты",
+    "agent": "ответы агента",
+    "customer": "сообщения клиента",
+}
+
+
+def _searched(ctx: Context, which: list[str]) -> str:
+    """What was searched: «черновик: «…»; факты: 2» — so an agent sees what the reply lacks."""
+    parts = []
+    for name in which:
+        if name == "draft" and ctx.case.draft:
+            parts.append(f"черновик: «{_clip(ctx.case.draft)}»")
+        elif name == "facts" and ctx.case.facts:
+            parts.append(f"факты: {len(ctx.case.facts)}")
+        elif name in ("agent", "customer"):
+            count = len(ctx.case.agent_texts if name == "agent" else ctx.case.customer_texts)
+            if count:
+                parts.append(f"{_SOURCE_NAMES[name]}: {count}")
+    return "проверено — " + "; ".join(parts) if parts else "источников нет"
+
+
+def _clip(text: str, limit: int = 120) -> str:
+    one = " ".join(text.split())
+    return one if len(one) <= limit else one[: limit - 1] + "…"
 
 
 def _unsupported_facts(rule: Rule, ctx: Context, sources: list[str]) -> list[Violation]:
@@ -269,14 +300,22 @@ def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
         if any(c.start <= f.start and f.end <= c.end and c.key in kept_times for c in draft_times):
             continue
         seen.add(f.key)
-        out.append(_lost_violation(rule, f))
+        sentence = draft_ctx.doc.sentence_text(draft_ctx.doc.sentence_of(f.start))
+        out.append(_lost_violation(rule, f, f"в черновике: «{_clip(sentence)}»"))
     return out
 
 
-def _lost_violation(rule: Rule, f: Fact) -> Violation:
+def _lost_violation(rule: Rule, f: Fact, evidence: str) -> Violation:
     message = rule.message.format_map(_Fmt(text=f.text, kind=f.kind)).strip()
     # The span would index the draft, not the checked text: report the fact as text only.
-    return Violation(rule=rule.id, severity=rule.severity, message=message, span=None, text=f.text)
+    return Violation(
+        rule=rule.id,
+        severity=rule.severity,
+        message=message,
+        span=None,
+        text=f.text,
+        evidence=evidence,
+    )
 
 
 # --- constraint ----------------------------------------------------------------------------------
@@ -337,11 +376,13 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
     s = ctx.situation
     reg = s.register
     why = s.angry or s.grave or s.legal_dispute
+    mirror = f"клиент пишет: «{_clip(s.customer_texts[-1])}»" if s.customer_texts else None
     text = ctx.text
     out: list[Violation] = []
 
     def add(start: int, end: int, reason: str) -> None:
-        out.append(violation(rule, ctx, start, end, reason=reason, evidence=why))
+        evidence = f"клиент пишет: «{_clip(why)}»" if why else mirror
+        out.append(violation(rule, ctx, start, end, reason=reason, evidence=evidence))
 
     # Playful emoji and smileys: up to what the customer used (none at all when it is serious).
     allowed = 0 if s.serious else reg.playful + (1 if reg.positive else 0)

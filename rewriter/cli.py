@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -103,6 +105,9 @@ def check(
     jsonl: Annotated[
         str | None, typer.Option("--jsonl", help="A file with one case per line (- for stdin).")
     ] = None,
+    summary: Annotated[
+        bool, typer.Option(help="With --jsonl: counts per rule and the worst cases, on stderr.")
+    ] = False,
 ) -> None:
     """Check a reply (or the draft when there is no reply) against every rule."""
     from rewriter.engine import check as do_check
@@ -110,42 +115,70 @@ def check(
     if (case is None) == (jsonl is None):
         raise UsageError("give either CASE or --jsonl FILE")
     if jsonl is not None:  # JSONL in, JSONL out: one result per line, same order
-        raise typer.Exit(_check_jsonl(jsonl))
+        raise typer.Exit(_check_jsonl(jsonl, summary))
     from rewriter.loading import load_case
 
-    result = do_check(load_case(case or "-"))
+    loaded = load_case(case or "-")
+    result = do_check(loaded)
+    checked = loaded.reply if loaded.reply is not None else loaded.draft or ""
     if as_json:
         typer.echo(_dump(result.model_dump(mode="json")))
+    elif sys.stdout.isatty():
+        from rewriter.display import print_check_rich
+
+        print_check_rich(result, checked)
     else:
-        if not result.violations:
-            typer.echo("ok: no violations")
-        for v in result.violations:
-            typer.echo(_format_violation(v))
+        from rewriter.display import format_check
+
+        typer.echo(format_check(result, checked))
     raise typer.Exit(0 if result.ok else 1)
 
 
-def _check_jsonl(source: str) -> int:
+def _check_jsonl(source: str, summary: bool) -> int:
+    from rewriter.display import Audit
     from rewriter.engine import check as do_check
     from rewriter.loading import iter_jsonl
     from rewriter.models import parse_case
 
+    audit = Audit()
     worst = 0
-    for lineno, obj, error in iter_jsonl(source):
-        if error is None:
-            try:
-                result = do_check(parse_case(obj, where=f"line {lineno}"))
-            except UsageError as exc:
-                error = str(exc)
-        if error is not None:
-            worst = 2
-            _warn(f"h2h: {error}")
-            case_id = obj.get("id") if isinstance(obj, dict) else None
-            typer.echo(_dump({"id": case_id, "ok": False, "violations": [], "error": error}))
-            continue
-        if not result.ok:
-            worst = max(worst, 1)
-        typer.echo(_dump(result.model_dump(mode="json")))
+    lines = list(iter_jsonl(source))
+    with _progress(len(lines)) as advance:
+        for lineno, obj, error in lines:
+            advance()
+            if error is None:
+                try:
+                    case = parse_case(obj, where=f"line {lineno}")
+                    result = do_check(case)
+                except UsageError as exc:
+                    error = str(exc)
+            if error is not None:
+                worst = 2
+                audit.bad_lines += 1
+                _warn(f"h2h: {error}")
+                case_id = obj.get("id") if isinstance(obj, dict) else None
+                typer.echo(_dump({"id": case_id, "ok": False, "violations": [], "error": error}))
+                continue
+            if not result.ok:
+                worst = max(worst, 1)
+            audit.add(case.id or f"line {lineno}", case.reply or case.draft or "", result)
+            typer.echo(_dump(result.model_dump(mode="json")))
+    if summary:
+        _warn(audit.format())
     return worst
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr for long files on a terminal; nothing otherwise."""
+    if total < 200 or not sys.stderr.isatty():
+        yield lambda: None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=__import__("rich.console").console.Console(stderr=True)) as bar:
+        task = bar.add_task("checking", total=total)
+        yield lambda: bar.advance(task)
 
 
 @app.command()
