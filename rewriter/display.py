@@ -85,7 +85,7 @@ def print_check_rich(result: CheckResult, text: str) -> None:
 
 
 class Audit:
-    """Counts for `h2h check --jsonl --summary`: what a support lead audits in a month of replies."""
+            # Worst first: most distinct block rules, then block findings, then all findings.
 
     def __init__(self, worst: int = 5) -> None:
         self.cases = 0
