@@ -85,7 +85,7 @@ def print_check_rich(result: CheckResult, text: str) -> None:
 
 
 class Audit:
-            # Worst first: most distinct block rules, then block findings, then all findings.
+    """Counts for `h2h check --jsonl --summary`: what a lead audits in a month of replies."""
 
     def __init__(self, worst: int = 5) -> None:
         self.cases = 0
@@ -105,7 +105,7 @@ class Audit:
             self.severity[v.rule] = v.severity
         if result.violations:
             rules = sorted({v.rule for v in result.violations})
-            # Worst first: most distinct block rules, then most block findings, then most findings.
+            # Worst first: most distinct block rules, then block findings, then all findings.
             score = (len({v.rule for v in blocks}), len(blocks), len(result.violations))
             self.worst.append((*score, str(case_id), reply, rules))
             self.worst.sort(key=lambda w: (-w[0], -w[1], -w[2]))
