@@ -101,6 +101,17 @@ class Lexicon:
                         key = value if word.kind == "lemma" else "=" + value
                         self._by_key.setdefault(key, []).append(index)
         self._keys = frozenset(self._by_key)
+        # Per phrase, the keys each word can match: a phrase is viable in a document only if
+        # every word can match something there (checked once per document, in C).
+        self._word_keys = [
+            [
+                None
+                if w.kind == "prefix"
+                else frozenset(v if w.kind == "lemma" else "=" + v for v in w.values)
+                for w in p.words
+            ]
+            for p in self.phrases
+        ]
 
     def _candidates(self, token: Token) -> set[int]:
         found: set[int] = set()
@@ -123,12 +134,20 @@ class Lexicon:
             return []
         tokens = doc.tokens
         found: list[Match] = []
+        doc_keys = doc._keys
+        viable = {
+            i
+            for i, words in enumerate(self._word_keys)
+            if all(k is None or not k.isdisjoint(doc_keys) for k in words)
+        }
+        if not viable:
+            return []
         for i, tok in enumerate(tokens):
             if sentences is not None and tok.sent not in sentences:
                 continue
             if keys.isdisjoint(tok.lemmas) and "=" + tok.norm not in keys and not prefixes:
                 continue  # the common case: this word starts nothing
-            for index in self._candidates(tok):
+            for index in self._candidates(tok) & viable:
                 phrase = self.phrases[index]
                 if self.any_order:
                     m = self._match_unordered(phrase, tokens, i)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -81,14 +82,14 @@ def _word(word: str) -> tuple[str, frozenset[str]]:
 @lru_cache(maxsize=4096)
 def analyse(text: str) -> Doc:
     sentences = split_sentences(text)
+    ends = [end for _, end in sentences]
     tokens: list[Token] = []
-    sent_index = 0
+    append = tokens.append
     for m in _TOKEN.finditer(text):
-        while sent_index + 1 < len(sentences) and m.start() >= sentences[sent_index][1]:
-            sent_index += 1
+        start = m.start()
         word = m.group()
         norm, word_lemmas = _word(word)
-        tokens.append(Token(word, m.start(), m.end(), sent_index, norm, word_lemmas))
+        append(Token(word, start, m.end(), bisect_right(ends, start), norm, word_lemmas))
     lemma_set = frozenset(lemma for t in tokens for lemma in t.lemmas)
     keys = lemma_set | {"=" + t.norm for t in tokens}
     return Doc(text, tuple(tokens), tuple(sentences), lemma_set, keys)
