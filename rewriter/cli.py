@@ -73,13 +73,31 @@ def rewrite(
     max_attempts: Annotated[
         int, typer.Option(help="Model calls before falling back to the offline engine.")
     ] = 3,
+    prompts: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of prompt templates overriding the shipped ones (env H2H_PROMPTS)."
+        ),
+    ] = None,
+    guidelines: Annotated[
+        Path | None,
+        typer.Option(
+            help="Team guidelines, Markdown, up to 10,000 characters (env H2H_GUIDELINES)."
+        ),
+    ] = None,
 ) -> None:
     """Rewrite the draft of CASE. Prints the text to send; warnings go to stderr."""
     from rewriter.loading import load_case
     from rewriter.loop import rewrite as do_rewrite
 
     result = do_rewrite(
-        load_case(case), model, api_base=api_base, timeout=timeout, max_attempts=max_attempts
+        load_case(case),
+        model,
+        api_base=api_base,
+        timeout=timeout,
+        max_attempts=max_attempts,
+        prompts=prompts,
+        guidelines=guidelines,
     )
     if as_json:
         typer.echo(
@@ -196,18 +214,32 @@ def rules() -> None:
 def prompt(
     case: Annotated[str, typer.Argument(help="Case file (JSON or YAML), or - for stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the messages as JSON.")] = False,
+    prompts: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of prompt templates overriding the shipped ones (env H2H_PROMPTS)."
+        ),
+    ] = None,
+    guidelines: Annotated[
+        Path | None,
+        typer.Option(
+            help="Team guidelines, Markdown, up to 10,000 characters (env H2H_GUIDELINES)."
+        ),
+    ] = None,
 ) -> None:
-    """Print the exact messages a model would receive for CASE."""
+    """Print the exact messages a model would receive for CASE, and their token counts."""
     from rewriter.loading import load_case
-    from rewriter.prompting import build_messages
+    from rewriter.prompting import PromptSettings, build_messages
+    from rewriter.tokens import count_messages, count_tokens
 
-    messages = build_messages(load_case(case))
+    messages = build_messages(load_case(case), PromptSettings.resolve(prompts, guidelines))
     if as_json:
         typer.echo(_dump(messages))
         return
     for m in messages:
-        typer.echo(f"----- {m['role']} -----")
+        typer.echo(f"----- {m['role']} ({count_tokens(m['content'])} tokens) -----")
         typer.echo(m["content"])
+    typer.echo(f"----- {count_messages(messages)} tokens in all (o200k) -----")
 
 
 @app.command("eval")

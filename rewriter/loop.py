@@ -10,6 +10,7 @@ import asyncio
 import inspect
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rewriter.engine import violations_for
 from rewriter.errors import UsageError
@@ -24,7 +25,7 @@ from rewriter.llm import (
 )
 from rewriter.models import Case, RewriteResult, Usage, Violation
 from rewriter.offline import offline_rewrite
-from rewriter.prompting import build_messages, reask_message
+from rewriter.prompting import PromptSettings, build_messages, reask_message
 
 DEFAULT_MAX_ATTEMPTS = 3
 
@@ -42,6 +43,7 @@ class _Run:
     case: Case
     config: ModelConfig
     max_attempts: int
+    settings: PromptSettings
     messages: list[dict[str, str]] = field(default_factory=list)
     attempts: int = 0
     errors: list[str] = field(default_factory=list)
@@ -72,7 +74,10 @@ class _Run:
             f"attempt {self.attempts}: guardrails rejected the answer: "
             + ", ".join(sorted({v.rule for v in blocks}))
         )
-        self.messages += [{"role": "assistant", "content": text}, reask_message(blocks)]
+        self.messages += [
+            {"role": "assistant", "content": text},
+            reask_message(blocks, self.settings),
+        ]
         return None, None
 
     def failed(self, exc: Exception) -> None:
@@ -120,10 +125,10 @@ def _offline_result(case: Case) -> RewriteResult:
 Step = Generator[list[dict[str, str]], "Completion | str | Exception", RewriteResult]
 
 
-def _attempts(case: Case, config: ModelConfig, max_attempts: int) -> Step:
+def _attempts(case: Case, config: ModelConfig, max_attempts: int, settings: PromptSettings) -> Step:
     """The loop without I/O: yields the messages to send, receives the answer (or the exception
     the call raised), returns the result. `rewrite` and `arewrite` only drive it."""
-    run = _Run(case, config, max_attempts, build_messages(case))
+    run = _Run(case, config, max_attempts, settings, build_messages(case, settings))
     while run.attempts < max_attempts:
         run.attempts += 1
         answer = yield list(run.messages)
@@ -161,13 +166,19 @@ def rewrite(
     timeout: float | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     completion: CompletionFn | None = None,
+    prompts: Path | str | None = None,
+    guidelines: Path | str | None = None,
 ) -> RewriteResult:
-    """Rewrite `case.draft`. No model configured (argument or H2H_MODEL) = the offline engine."""
+    """Rewrite `case.draft`. No model configured (argument or H2H_MODEL) = the offline engine.
+
+    `prompts` is a folder of template overrides, `guidelines` a Markdown file of the team's own
+    rules (defaults: H2H_PROMPTS, H2H_GUIDELINES).
+    """
     config = _prepare(case, model, api_base, timeout, max_attempts, completion is not None)
     if config is None:
         return _offline_result(case)
     call = completion or litellm_completion
-    steps = _attempts(case, config, max_attempts)
+    steps = _attempts(case, config, max_attempts, PromptSettings.resolve(prompts, guidelines))
     messages = next(steps)
     while True:
         answer: Completion | str | Exception
@@ -189,13 +200,15 @@ async def arewrite(
     timeout: float | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     completion: AsyncCompletionFn | CompletionFn | None = None,
+    prompts: Path | str | None = None,
+    guidelines: Path | str | None = None,
 ) -> RewriteResult:
     """`rewrite` for callers with an event loop. A sync completion function runs in a thread."""
     config = _prepare(case, model, api_base, timeout, max_attempts, completion is not None)
     if config is None:
         return await asyncio.to_thread(_offline_result, case)
     call = completion or litellm_acompletion
-    steps = _attempts(case, config, max_attempts)
+    steps = _attempts(case, config, max_attempts, PromptSettings.resolve(prompts, guidelines))
     messages = next(steps)
     while True:
         answer: Completion | str | Exception

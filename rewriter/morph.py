@@ -52,6 +52,16 @@ def is_imperative(word: str) -> bool:
 
 
 @lru_cache(maxsize=50_000)
+def is_ty_verb(word: str) -> bool:
+    """A verb addressed to «ты» («глянь», «можешь»): every parse is 2nd person or imperative,
+    and singular. «пришли» (also past plural of «прийти») is not."""
+    parses = [p for p in analyzer().parse(normalise_word(word))]
+    return bool(parses) and all(
+        "VERB" in p.tag and "sing" in p.tag and ("impr" in p.tag or "2per" in p.tag) for p in parses
+    )
+
+
+@lru_cache(maxsize=50_000)
 def is_future(word: str) -> bool:
     """A verb form with a future reading («оформим», «будет»): a commitment about time."""
     return any("futr" in p.tag for p in analyzer().parse(normalise_word(word)))

@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rewriter.lexicon import find_with_exceptions
+from rewriter.morph import is_ty_verb
 from rewriter.text import Doc, analyse
 from rewriter.vocab import (
     constraint_lexicons,
     situation_exceptions,
     situation_lexicon,
     style_pattern,
+    topic_lexicons,
 )
 
 
@@ -42,6 +44,7 @@ class Situation:
     register: Register = Register()
     customer_name: str | None = None
     customer_texts: tuple[str, ...] = ()
+    topics: frozenset[str] = frozenset()  # billing, outage, eta… (lexicons/situation.yaml)
 
     @property
     def serious(self) -> bool:
@@ -92,7 +95,7 @@ def _register(docs: list[Doc]) -> Register:
 
     last = docs[-1] if docs else None
     return Register(
-        uses_ty=any_doc("informal_you"),
+        uses_ty=any_doc("informal_you") or any(is_ty_verb(t.text) for d in docs for t in d.tokens),
         uses_vy=any_doc("formal_you"),
         informal_greeting=any_doc("informal_greeting"),
         formal_greeting=any_doc("formal_greeting"),
@@ -112,7 +115,11 @@ def analyse_thread(customer_texts: tuple[str, ...], customer_name: str | None = 
             if hits:
                 constraints[cid] = _evidence(doc, hits[0].start)
                 break
+    topics = frozenset(
+        name for name, lexicon in topic_lexicons().items() if any(lexicon.find(d) for d in docs)
+    )
     return Situation(
+        topics=topics,
         legal_dispute=_flag(docs, "legal_dispute"),
         angry=_angry(docs),
         grave=_flag(docs, "grave"),

@@ -56,6 +56,14 @@ def constraint_lexicons() -> dict[str, Lexicon]:
 
 
 @cache
+def topic_lexicons() -> dict[str, Lexicon]:
+    return {
+        name: Lexicon(phrases, any_order=True, window=4)
+        for name, phrases in raw("situation").get("topics", {}).items()
+    }
+
+
+@cache
 def style_pattern(name: str) -> regex.Pattern[str]:
     return regex.compile(raw("situation")["style"][name])
 

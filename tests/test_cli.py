@@ -151,7 +151,7 @@ def test_version(capsys) -> None:
 def test_prompt_prints_messages(capsys) -> None:
     code, out, _ = run(["prompt", str(EXAMPLES / "court-promo.json")], capsys)
     assert code == 0
-    assert "----- system -----" in out and "----- user -----" in out
+    assert "----- system (" in out and "----- user (" in out and "tokens in all" in out
     assert "юридическом споре" in out  # the situation line for this thread
 
 

@@ -107,7 +107,8 @@ def test_templates_fail_loudly(tmp_path, monkeypatch) -> None:
     with pytest.raises(TemplateError, match="no_such_variable"):
         render("user.j2")
     with pytest.raises(TemplateError, match="not found"):
-        render("system.j2")
+        render("no-such-template.j2")
+    assert "10 друзей" in render("system.j2", guidelines=None)  # falls back to the shipped one
 
 
 def test_templates_are_sandboxed(tmp_path, monkeypatch) -> None:
