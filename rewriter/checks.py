@@ -16,7 +16,7 @@ import regex
 from rewriter.facts import LOSABLE, Fact, extract_facts, fact_keys
 from rewriter.lexicon import Lexicon, Match, find_with_exceptions, is_negated, is_negated_after
 from rewriter.models import Case, Violation
-from rewriter.morph import is_imperative, name_lemma
+from rewriter.morph import is_future, is_imperative, name_lemma
 from rewriter.rules import Rule
 from rewriter.situation import Situation, analyse_thread
 from rewriter.text import Doc, analyse, is_sentence_start
@@ -55,7 +55,9 @@ class Context:
         if "agent" in which:
             out += c.agent_texts
         if "customer" in which:
-            out += c.customer_texts
+            # A message that tries to instruct the model is data, not a source of facts.
+            skip = self.situation.instructing
+            out += [t for i, t in enumerate(c.customer_texts) if i not in skip]
         return out
 
 
@@ -164,10 +166,11 @@ def check_unsupported(rule: Rule, ctx: Context) -> list[Violation]:
     what = p["extract"]
     if what == "deadlines":
         keys = commitment_keys(sources)
+        weak = commitment_keys(ctx.source_texts(p.get("weak_sources", [])))
         found = [
             violation(rule, ctx, c.start, c.end)
             for c in extract_commitments(ctx.text)
-            if c.key not in keys
+            if c.key not in keys and not (c.key in weak and not _commits(ctx.doc, c.start))
         ]
     elif what == "facts":
         found = _unsupported_facts(rule, ctx, sources)
@@ -205,6 +208,15 @@ def _searched(ctx: Context, which: list[str]) -> str:
 def _clip(text: str, limit: int = 120) -> str:
     one = " ".join(text.split())
     return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+def _commits(doc: Doc, offset: int) -> bool:
+    """The sentence promises something about the future («завтра всё починят»), as opposed to
+    naming a time that passed («пришлось ждать два часа»)."""
+    return any(
+        is_future(t.text) and not is_imperative(t.text)  # «простите» is a request, not a plan
+        for t in doc.tokens_in(doc.sentence_of(offset))
+    )
 
 
 def _unsupported_facts(rule: Rule, ctx: Context, sources: list[str]) -> list[Violation]:

@@ -71,8 +71,21 @@ def rewrite(
         float | None, typer.Option(help="Seconds per model request (env H2H_TIMEOUT, default 30).")
     ] = None,
     max_attempts: Annotated[
-        int, typer.Option(help="Model calls before falling back to the offline engine.")
+        int, typer.Option(help="Model answers judged before falling back to the offline engine.")
     ] = 3,
+    fallback_model: Annotated[
+        list[str] | None,
+        typer.Option(help="Another model to try when the first fails (repeatable)."),
+    ] = None,
+    retries: Annotated[
+        int | None, typer.Option(help="Retries per call on timeouts, 429 and 5xx (default 2).")
+    ] = None,
+    no_mask: Annotated[
+        bool, typer.Option("--no-mask", help="Send personal data to the model unmasked.")
+    ] = False,
+    log: Annotated[
+        Path | None, typer.Option(help="Append one JSON line per rewrite here (env H2H_LOG).")
+    ] = None,
     prompts: Annotated[
         Path | None,
         typer.Option(
@@ -98,7 +111,16 @@ def rewrite(
         max_attempts=max_attempts,
         prompts=prompts,
         guidelines=guidelines,
+        fallback_models=fallback_model or [],
+        retries=retries,
+        mask=not no_mask,
+        log=log,
     )
+    if no_mask and result.attempts:
+        _warn("h2h: WARNING: --no-mask: personal data was sent to the model as is")
+    for error in result.errors:
+        if ": misconfigured:" in error:
+            _warn(f"h2h: error: model misconfigured: {error}")
     if as_json:
         typer.echo(
             _dump(result.model_dump(mode="json", exclude={"id"} if result.id is None else set()))

@@ -16,16 +16,18 @@ from rewriter.morph import is_name, name_lemma
 from rewriter.text import analyse
 from rewriter.vocab import raw
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL = _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(
     r"(?:https?://|www\.)[^\s<>«»\"']+"
     r"|\b(?:[\w-]+\.)+(?:ru|com|net|org|рф|io|me|app|su|info|pro|dev|рус|online|site|store|shop)"
     r"\b(?:/[^\s<>«»\"']*)?",
     re.IGNORECASE,
 )
-_PHONE = re.compile(
+PHONE = _PHONE = re.compile(
     r"(?<![\d+])(?:\+7|8|7)[\s\-\u00a0]*\(?\d{3}\)?[\s\-\u00a0]*\d{3}[\s\-\u00a0]*\d{2}[\s\-\u00a0]*\d{2}(?!\d)"
 )
+# A payment card: 13-19 digits in groups, checked with Luhn before it counts.
+CARD = re.compile(r"(?<![\d-])(?:\d[ \u00a0-]?){12,18}\d(?![\d-])")
 _DATE_NUM = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?:\.(\d{4}|\d{2}))?(?![\d])(?!\.\d)")
 _TIME = re.compile(r"(?<![\d:])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
 _ID = re.compile(
@@ -38,11 +40,21 @@ _TRAILING = ".,!?;:)»\"'"
 
 @dataclass(frozen=True, slots=True)
 class Fact:
-    kind: str  # num | date | time | url | email | phone | id | name
+    kind: str  # num | date | time | url | email | phone | id | card | name
     key: str
     start: int
     end: int
     text: str
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
 
 
 def number_key(value: float) -> str:
@@ -124,6 +136,10 @@ def extract_facts(text: str) -> tuple[Fact, ...]:
             continue
         url = m.group().rstrip(_TRAILING)
         add("url", _url_key(url), m.start(), m.start() + len(url))
+    for m in CARD.finditer(text):
+        digits = "".join(ch for ch in m.group() if ch.isdigit())
+        if 13 <= len(digits) <= 19 and luhn_ok(digits) and not _claimed(spans, m.start(), m.end()):
+            add("card", "card:" + digits, m.start(), m.end())
     for m in _PHONE.finditer(text):
         if not _claimed(spans, m.start(), m.end()):
             add("phone", _phone_key(m.group()), m.start(), m.end())
@@ -257,7 +273,7 @@ def _names(text: str, add, spans) -> None:
             add("name", "name:" + name_lemma(tok.text), tok.start, tok.end)
 
 
-LOSABLE = frozenset({"num", "date", "time", "url", "email", "phone", "id"})
+LOSABLE = frozenset({"num", "date", "time", "url", "email", "phone", "id", "card"})
 
 
 def fact_keys(texts: list[str]) -> set[str]:

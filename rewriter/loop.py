@@ -1,16 +1,29 @@
 """The rewrite loop: ask the model, check the answer, re-ask with the violations, fall back.
 
 Findings are values; this is the one place that decides what to do with them. A model answer
-that breaks a block rule is never returned: after `max_attempts` the offline result is.
+that breaks a block rule is never returned: after `max_attempts` answers the offline result is.
+
+Faults: h2h owns the only retry layer. A retryable fault (timeout, connection, 429, 5xx) is
+retried up to `retries` times per call with exponential backoff, honouring `Retry-After`; a wait
+longer than the time left falls back at once. Misconfiguration (401/403/404), a refusal or a
+context overflow is not retried: the next fallback model is tried, then the offline engine.
+The whole rewrite has a deadline of `timeout × max_attempts` seconds.
+
+Personal data is masked before anything leaves the process (rewriter/pii.py): the model sees
+placeholders, the guardrails judge the restored answer against the real case, and re-asks
+quote the violations masked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import time
+from collections import Counter
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rewriter.engine import violations_for
 from rewriter.errors import UsageError
@@ -18,16 +31,22 @@ from rewriter.llm import (
     AsyncCompletionFn,
     Completion,
     CompletionFn,
+    Fault,
     ModelConfig,
+    classify,
     clean_answer,
-    litellm_acompletion,
-    litellm_completion,
+    default_acompletion,
+    default_completion,
+    with_timeout,
 )
 from rewriter.models import Case, RewriteResult, Usage, Violation
 from rewriter.offline import offline_rewrite
+from rewriter.pii import Masker
 from rewriter.prompting import PromptSettings, build_messages, reask_message
 
 DEFAULT_MAX_ATTEMPTS = 3
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
 
 
 def _require_draft(case: Case) -> Case:
@@ -38,81 +57,151 @@ def _require_draft(case: Case) -> Case:
 
 @dataclass
 class _Run:
-    """State of one rewrite across attempts."""
+    """State of one rewrite across calls and attempts."""
 
     case: Case
     config: ModelConfig
     max_attempts: int
     settings: PromptSettings
+    masker: Masker | None
     messages: list[dict[str, str]] = field(default_factory=list)
-    attempts: int = 0
+    attempts: int = 0  # answers judged
+    calls: int = 0  # requests made, retries included
     errors: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
+    reasks: Counter[str] = field(default_factory=Counter)  # rule id -> re-asks it caused
+    history: list[dict[str, Any]] = field(default_factory=list)
+    model_index: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def model(self) -> str:
+        return ([self.config.model, *self.config.fallbacks])[self.model_index]
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.config.timeout * self.max_attempts
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def call_config(self) -> ModelConfig:
+        cfg = ModelConfig(
+            model=self.model,
+            api_base=self.config.api_base,
+            api_key=self.config.api_key,
+            retries=self.config.retries,
+            fallbacks=(),
+        )
+        return with_timeout(cfg, max(0.05, min(self.config.timeout, self.remaining())))
 
     def take(self, answer: Completion | str) -> tuple[str | None, list[Violation] | None]:
-        """Judge one answer: (text, violations) when usable, (None, None) when not."""
+        """Judge one answer: (text, violations) when it may be sent, (None, None) when not."""
         completion = answer if isinstance(answer, Completion) else Completion(text=str(answer))
         self.usage.prompt_tokens += completion.prompt_tokens
         self.usage.completion_tokens += completion.completion_tokens
         if completion.cost_usd is not None:
             self.usage.cost_usd = (self.usage.cost_usd or 0.0) + completion.cost_usd
+        entry: dict[str, Any] = {"attempt": self.attempts, "model": self.model}
+        self.history.append(entry)
         if completion.finish_reason not in (None, "stop"):
-            self.errors.append(
-                f"attempt {self.attempts}: answer cut off "
-                f"(finish_reason={completion.finish_reason})"
-            )
+            reason = completion.finish_reason
+            entry["rejected"] = f"finish_reason={reason}"
+            self.errors.append(f"attempt {self.attempts}: answer not finished ({reason})")
             return None, None
-        text = clean_answer(completion.text)
+        raw = clean_answer(completion.text)
+        text = self.masker.unmask(raw) if self.masker else raw
         if not text:
+            entry["rejected"] = "empty"
             self.errors.append(f"attempt {self.attempts}: empty answer")
             return None, None
         found = violations_for(self.case.model_copy(update={"reply": text}), text)
         blocks = [v for v in found if v.blocks]
+        entry["violations"] = sorted({v.rule for v in blocks})
         if not blocks:
             return text, found
+        self.reasks.update({v.rule for v in blocks})
         self.errors.append(
             f"attempt {self.attempts}: guardrails rejected the answer: "
             + ", ".join(sorted({v.rule for v in blocks}))
         )
+        quoted = [self.masker.mask_violation(v) for v in blocks] if self.masker else blocks
         self.messages += [
-            {"role": "assistant", "content": text},
-            reask_message(blocks, self.settings),
+            {"role": "assistant", "content": self.masker.mask(text) if self.masker else text},
+            reask_message(quoted, self.settings),
         ]
         return None, None
 
-    def failed(self, exc: Exception) -> None:
-        self.errors.append(
-            f"attempt {self.attempts}: model call failed: {type(exc).__name__}: {_one_line(exc)}"
-        )
+    def fault(self, fault: Fault) -> None:
+        self.errors.append(f"call {self.calls} ({self.model}): {fault.kind}: {fault.detail}")
+        self.history.append({"call": self.calls, "model": self.model, "fault": fault.kind})
 
-    def success(self, text: str, violations: list[Violation]) -> RewriteResult:
+    def next_model(self) -> bool:
+        if self.model_index < len(self.config.fallbacks):
+            self.model_index += 1
+            return True
+        return False
+
+    def result(
+        self, text: str | None = None, violations: list[Violation] | None = None
+    ) -> RewriteResult:
+        if text is not None and violations is not None:
+            return RewriteResult(
+                id=self.case.id,
+                text=text,
+                source="llm",
+                model=self.model,
+                attempts=self.calls,
+                violations=violations,
+                errors=[],
+                usage=self.usage,
+                reasks=dict(self.reasks),
+            )
+        fallback_text, fallback_violations = offline_rewrite(self.case)
         return RewriteResult(
             id=self.case.id,
-            text=text,
-            source="llm",
-            model=self.config.model,
-            attempts=self.attempts,
-            violations=violations,
-            errors=[],
-            usage=self.usage,
-        )
-
-    def fallback(self) -> RewriteResult:
-        text, violations = offline_rewrite(self.case)
-        return RewriteResult(
-            id=self.case.id,
-            text=text,
+            text=fallback_text,
             source="offline",
             model=None,
-            attempts=self.attempts,
-            violations=violations,
+            attempts=self.calls,
+            violations=fallback_violations,
             errors=self.errors or ["the model gave no usable answer"],
             usage=self.usage,
+            reasks=dict(self.reasks),
         )
 
 
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())[:300]
+def write_log(
+    path: Path | str | None, run: _Run | None, result: RewriteResult, seconds: float
+) -> None:
+    """One JSON line per rewrite: what a team needs to audit the tool in production. Texts are
+    not logged at all, so no personal data can be; rule ids, counts and timings are."""
+    import json
+    import os
+
+    target = path or os.environ.get("H2H_LOG")
+    if not target:
+        return
+    record = {
+        "ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "id": result.id,
+        "model": run.config.model if run else None,
+        "source": result.source,
+        "answered_by": result.model,
+        "calls": result.attempts,
+        "attempts": run.history if run else [],
+        "reasks": result.reasks,
+        "violations": sorted({v.rule for v in result.violations}),
+        "latency_s": round(seconds, 3),
+        "usage": result.usage.model_dump() if result.usage else None,
+        "errors": [run.masker.mask(e) if run and run.masker else e for e in result.errors],
+        "masked": bool(run and run.masker),
+    }
+    try:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write the log: {exc.strerror}") from None
 
 
 def _offline_result(case: Case) -> RewriteResult:
@@ -122,23 +211,32 @@ def _offline_result(case: Case) -> RewriteResult:
     )
 
 
-Step = Generator[list[dict[str, str]], "Completion | str | Exception", RewriteResult]
+# What the driver sends back for one judged attempt: an answer, or the fault that ended it
+# (after retries) and whether another model may be tried.
+Outcome = Completion | str | Fault
+Step = Generator[list[dict[str, str]], Outcome, RewriteResult]
 
 
-def _attempts(case: Case, config: ModelConfig, max_attempts: int, settings: PromptSettings) -> Step:
-    """The loop without I/O: yields the messages to send, receives the answer (or the exception
-    the call raised), returns the result. `rewrite` and `arewrite` only drive it."""
-    run = _Run(case, config, max_attempts, settings, build_messages(case, settings))
-    while run.attempts < max_attempts:
+def _attempts(run: _Run) -> Step:
+    """The loop without I/O: yields the messages to send, receives what came of them."""
+    while run.attempts < run.max_attempts:
         run.attempts += 1
-        answer = yield list(run.messages)
-        if isinstance(answer, Exception):  # transport faults: the SDK already retried; fall back
-            run.failed(answer)
-            break
-        text, violations = run.take(answer)
+        outcome = yield list(run.messages)
+        if isinstance(outcome, Fault):
+            if outcome.kind == "retry" or not run.next_model():
+                break  # transport exhausted, or misconfigured with no model left: fall back
+            run.attempts -= 1  # a misconfigured model did not answer: the next one gets the turn
+            continue
+        text, violations = run.take(outcome)
         if text is not None and violations is not None:
-            return run.success(text, violations)
-    return run.fallback()
+            return run.result(text, violations)
+    return run.result()
+
+
+def _backoff(retry: int, fault: Fault) -> float:
+    if fault.retry_after is not None:
+        return fault.retry_after
+    return min(BACKOFF_CAP, BACKOFF_BASE * 2**retry)
 
 
 def _prepare(
@@ -148,14 +246,32 @@ def _prepare(
     timeout: float | None,
     max_attempts: int,
     injected: bool,
+    fallbacks: tuple[str, ...] | list[str],
+    retries: int | None,
 ) -> ModelConfig | None:
     _require_draft(case)
     if max_attempts < 1:
         raise UsageError("max_attempts must be at least 1")
-    config = ModelConfig.resolve(model, api_base, timeout)
+    config = ModelConfig.resolve(model, api_base, timeout, fallbacks, retries)
     if config is None and injected:
         config = ModelConfig(model="injected")
     return config
+
+
+def _start(
+    case: Case,
+    config: ModelConfig,
+    max_attempts: int,
+    prompts: Path | str | None,
+    guidelines: Path | str | None,
+    mask: bool,
+) -> tuple[_Run, Step, list[dict[str, str]]]:
+    settings = PromptSettings.resolve(prompts, guidelines)
+    masker = Masker() if mask else None
+    prompt_case = masker.mask_case(case) if masker else case
+    run = _Run(case, config, max_attempts, settings, masker, build_messages(prompt_case, settings))
+    steps = _attempts(run)
+    return run, steps, next(steps)
 
 
 def rewrite(
@@ -168,28 +284,63 @@ def rewrite(
     completion: CompletionFn | None = None,
     prompts: Path | str | None = None,
     guidelines: Path | str | None = None,
+    fallback_models: tuple[str, ...] | list[str] = (),
+    retries: int | None = None,
+    mask: bool = True,
+    log: Path | str | None = None,
 ) -> RewriteResult:
     """Rewrite `case.draft`. No model configured (argument or H2H_MODEL) = the offline engine.
 
     `prompts` is a folder of template overrides, `guidelines` a Markdown file of the team's own
-    rules (defaults: H2H_PROMPTS, H2H_GUIDELINES).
+    rules (defaults: H2H_PROMPTS, H2H_GUIDELINES). `mask=False` sends personal data as is.
+    `log` (or H2H_LOG) appends one JSON line per rewrite.
     """
-    config = _prepare(case, model, api_base, timeout, max_attempts, completion is not None)
+    t0 = time.monotonic()
+    config = _prepare(
+        case,
+        model,
+        api_base,
+        timeout,
+        max_attempts,
+        completion is not None,
+        fallback_models,
+        retries,
+    )
     if config is None:
-        return _offline_result(case)
-    call = completion or litellm_completion
-    steps = _attempts(case, config, max_attempts, PromptSettings.resolve(prompts, guidelines))
-    messages = next(steps)
+        result = _offline_result(case)
+        write_log(log, None, result, time.monotonic() - t0)
+        return result
+    call = completion or default_completion
+    run, steps, messages = _start(case, config, max_attempts, prompts, guidelines, mask)
     while True:
-        answer: Completion | str | Exception
+        outcome: Outcome = _call_sync(run, call, messages)
         try:
-            answer = call(messages, config)
-        except Exception as exc:
-            answer = exc
-        try:
-            messages = steps.send(answer)
+            messages = steps.send(outcome)
         except StopIteration as done:
+            write_log(log, run, done.value, time.monotonic() - t0)
             return done.value
+
+
+def _call_sync(run: _Run, call: CompletionFn, messages: list[dict[str, str]]) -> Outcome:
+    for retry in range(run.config.retries + 1):
+        if run.remaining() <= 0:
+            fault = Fault("retry", "deadline reached")
+            run.fault(fault)
+            return fault
+        run.calls += 1
+        try:
+            return call(messages, run.call_config())
+        except Exception as exc:
+            fault = classify(exc)
+            run.fault(fault)
+        if fault.kind != "retry" or retry == run.config.retries:
+            return fault
+        wait = _backoff(retry, fault)
+        if wait >= run.remaining():
+            run.errors.append(f"retry in {wait:.1f} s would pass the deadline: falling back now")
+            return fault
+        time.sleep(wait)
+    return fault
 
 
 async def arewrite(
@@ -202,24 +353,57 @@ async def arewrite(
     completion: AsyncCompletionFn | CompletionFn | None = None,
     prompts: Path | str | None = None,
     guidelines: Path | str | None = None,
+    fallback_models: tuple[str, ...] | list[str] = (),
+    retries: int | None = None,
+    mask: bool = True,
+    log: Path | str | None = None,
 ) -> RewriteResult:
     """`rewrite` for callers with an event loop. A sync completion function runs in a thread."""
-    config = _prepare(case, model, api_base, timeout, max_attempts, completion is not None)
+    t0 = time.monotonic()
+    config = _prepare(
+        case,
+        model,
+        api_base,
+        timeout,
+        max_attempts,
+        completion is not None,
+        fallback_models,
+        retries,
+    )
     if config is None:
-        return await asyncio.to_thread(_offline_result, case)
-    call = completion or litellm_acompletion
-    steps = _attempts(case, config, max_attempts, PromptSettings.resolve(prompts, guidelines))
-    messages = next(steps)
+        result = await asyncio.to_thread(_offline_result, case)
+        write_log(log, None, result, time.monotonic() - t0)
+        return result
+    call = completion or default_acompletion
+    run, steps, messages = _start(case, config, max_attempts, prompts, guidelines, mask)
     while True:
-        answer: Completion | str | Exception
+        outcome: Outcome = await _call_async(run, call, messages)
+        try:
+            messages = steps.send(outcome)
+        except StopIteration as done:
+            write_log(log, run, done.value, time.monotonic() - t0)
+            return done.value
+
+
+async def _call_async(run: _Run, call: Any, messages: list[dict[str, str]]) -> Outcome:
+    for retry in range(run.config.retries + 1):
+        if run.remaining() <= 0:
+            fault = Fault("retry", "deadline reached")
+            run.fault(fault)
+            return fault
+        run.calls += 1
         try:
             if inspect.iscoroutinefunction(call):
-                answer = await call(messages, config)
-            else:
-                answer = await asyncio.to_thread(call, messages, config)
+                return await call(messages, run.call_config())
+            return await asyncio.to_thread(call, messages, run.call_config())
         except Exception as exc:
-            answer = exc
-        try:
-            messages = steps.send(answer)
-        except StopIteration as done:
-            return done.value
+            fault = classify(exc)
+            run.fault(fault)
+        if fault.kind != "retry" or retry == run.config.retries:
+            return fault
+        wait = _backoff(retry, fault)
+        if wait >= run.remaining():
+            run.errors.append(f"retry in {wait:.1f} s would pass the deadline: falling back now")
+            return fault
+        await asyncio.sleep(wait)
+    return fault

@@ -135,6 +135,7 @@ class RewriteResult(BaseModel):
     violations: list[Violation] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)
     usage: Usage | None = None
+    reasks: dict[str, int] = Field(default_factory=dict)  # rule id -> re-asks it caused
 
     @property
     def ok(self) -> bool:

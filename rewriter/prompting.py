@@ -110,13 +110,24 @@ def situation_tags(situation: Situation) -> set[str]:
         "formal": not reg.uses_ty and (reg.uses_vy or reg.formal_greeting),
         "playful": reg.playful > 0 and not situation.serious,
         "constraint": bool(situation.constraints),
+        "injection": bool(situation.injection),
     }
     tags |= {k for k, on in flags.items() if on}
     tags |= {f"constraint_{cid}" for cid in situation.constraints}
     return tags
 
 
-_LINE_ORDER = ("legal_dispute", "angry", "grave", "uses_ty", "formal", "playful", "newcomer", "eta")
+_LINE_ORDER = (
+    "injection",
+    "legal_dispute",
+    "angry",
+    "grave",
+    "uses_ty",
+    "formal",
+    "playful",
+    "newcomer",
+    "eta",
+)
 
 
 def situation_lines(situation: Situation, settings: PromptSettings | None = None) -> list[str]:

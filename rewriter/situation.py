@@ -45,6 +45,8 @@ class Situation:
     customer_name: str | None = None
     customer_texts: tuple[str, ...] = ()
     topics: frozenset[str] = frozenset()  # billing, outage, eta… (lexicons/situation.yaml)
+    injection: str | None = None  # a customer sentence that tries to instruct the model
+    instructing: frozenset[int] = frozenset()  # indexes (in customer_texts) of such messages
 
     @property
     def serious(self) -> bool:
@@ -118,8 +120,14 @@ def analyse_thread(customer_texts: tuple[str, ...], customer_name: str | None = 
     topics = frozenset(
         name for name, lexicon in topic_lexicons().items() if any(lexicon.find(d) for d in docs)
     )
+    lexicon, exceptions = situation_lexicon("injection"), situation_exceptions("injection")
+    instructing = frozenset(
+        i for i, d in enumerate(docs) if find_with_exceptions(d, lexicon, exceptions)
+    )
     return Situation(
         topics=topics,
+        injection=_flag(docs, "injection"),
+        instructing=instructing,
         legal_dispute=_flag(docs, "legal_dispute"),
         angry=_angry(docs),
         grave=_flag(docs, "grave"),

@@ -86,7 +86,7 @@ def test_server_error_falls_back_with_errors(server, tariff) -> None:
     server.say(Reply(status=400, body=json.dumps({"error": {"message": "bad request"}})))
     result = rewrite(tariff, MODEL, api_base=server.url, timeout=10)
     assert result.source == "offline"
-    assert result.errors and "model call failed" in result.errors[0]
+    assert result.errors and "fatal: BadRequestError" in result.errors[0]
     assert "99" in result.text and result.text.strip()
 
 
@@ -156,13 +156,15 @@ def test_injected_completion_function(tariff) -> None:
     assert seen[0][0]["role"] == "system"
 
 
-def test_injected_completion_that_raises_falls_back(tariff) -> None:
+def test_injected_completion_that_raises_falls_back(tariff, monkeypatch) -> None:
+    monkeypatch.setattr("rewriter.loop.BACKOFF_BASE", 0.01)
+
     def broken(messages, config):
         raise ConnectionError("network down")
 
     result = rewrite(tariff, "my/model", completion=broken)
     assert result.source == "offline" and "ConnectionError" in result.errors[0]
-    assert result.attempts == 1
+    assert result.attempts == 3  # one call and two retries: the only retry layer is h2h's
 
 
 @pytest.mark.parametrize(
