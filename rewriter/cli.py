@@ -276,12 +276,20 @@ def eval_(
     concurrency: Annotated[int, typer.Option(help="Cases rewritten at once.")] = 4,
     out: Annotated[Path | None, typer.Option(help="Write report.json and report.md here.")] = None,
     timeout: Annotated[float | None, typer.Option(help="Seconds per model request.")] = None,
+    cache: Annotated[
+        bool, typer.Option(help="Reuse model answers cached on disk; --no-cache to ask anew.")
+    ] = True,
 ) -> None:
     """Rewrite every golden case and score the results."""
     from rewriter.evaluate import evaluate, write_report
 
     report = evaluate(
-        cases, model=model, api_base=api_base, timeout=timeout, concurrency=concurrency
+        cases,
+        model=model,
+        api_base=api_base,
+        timeout=timeout,
+        concurrency=concurrency,
+        cache=cache,
     )
     s = report.summary
     for c in report.cases:

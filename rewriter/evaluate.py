@@ -118,6 +118,7 @@ async def aevaluate(
     timeout: float | None = None,
     concurrency: int = 4,
     completion: AsyncCompletionFn | CompletionFn | None = None,
+    cache: bool = True,
 ) -> EvalReport:
     if concurrency < 1:
         raise UsageError("concurrency must be at least 1")
@@ -127,7 +128,14 @@ async def aevaluate(
     reports = await asyncio.gather(
         *(
             _one(
-                c, raw, sem, model=model, api_base=api_base, timeout=timeout, completion=completion
+                c,
+                raw,
+                sem,
+                model=model,
+                api_base=api_base,
+                timeout=timeout,
+                completion=completion,
+                cache=cache,
             )
             for c, raw in loaded
         )

@@ -73,6 +73,8 @@ class _Run:
     history: list[dict[str, Any]] = field(default_factory=list)
     model_index: int = 0
     started: float = field(default_factory=time.monotonic)
+    use_cache: bool = False
+    cache_hits: int = 0
 
     @property
     def model(self) -> str:
@@ -196,6 +198,7 @@ def write_log(
         "usage": result.usage.model_dump() if result.usage else None,
         "errors": [run.masker.mask(e) if run and run.masker else e for e in result.errors],
         "masked": bool(run and run.masker),
+        "cache_hits": run.cache_hits if run else 0,
     }
     try:
         with open(target, "a", encoding="utf-8") as fh:
@@ -265,11 +268,13 @@ def _start(
     prompts: Path | str | None,
     guidelines: Path | str | None,
     mask: bool,
+    use_cache: bool = False,
 ) -> tuple[_Run, Step, list[dict[str, str]]]:
     settings = PromptSettings.resolve(prompts, guidelines)
     masker = Masker() if mask else None
     prompt_case = masker.mask_case(case) if masker else case
     run = _Run(case, config, max_attempts, settings, masker, build_messages(prompt_case, settings))
+    run.use_cache = use_cache
     steps = _attempts(run)
     return run, steps, next(steps)
 
@@ -288,12 +293,14 @@ def rewrite(
     retries: int | None = None,
     mask: bool = True,
     log: Path | str | None = None,
+    cache: bool = False,
 ) -> RewriteResult:
     """Rewrite `case.draft`. No model configured (argument or H2H_MODEL) = the offline engine.
 
     `prompts` is a folder of template overrides, `guidelines` a Markdown file of the team's own
     rules (defaults: H2H_PROMPTS, H2H_GUIDELINES). `mask=False` sends personal data as is.
-    `log` (or H2H_LOG) appends one JSON line per rewrite.
+    `log` (or H2H_LOG) appends one JSON line per rewrite. `cache=True` reuses answers stored
+    on disk for the same model and messages (rewriter/cache.py).
     """
     t0 = time.monotonic()
     config = _prepare(
@@ -311,7 +318,7 @@ def rewrite(
         write_log(log, None, result, time.monotonic() - t0)
         return result
     call = completion or default_completion
-    run, steps, messages = _start(case, config, max_attempts, prompts, guidelines, mask)
+    run, steps, messages = _start(case, config, max_attempts, prompts, guidelines, mask, cache)
     while True:
         outcome: Outcome = _call_sync(run, call, messages)
         try:
@@ -321,7 +328,28 @@ def rewrite(
             return done.value
 
 
+def _cached(run: _Run, messages: list[dict[str, str]]) -> Completion | None:
+    if not run.use_cache:
+        return None
+    from rewriter import cache
+
+    hit = cache.get(messages, run.call_config())
+    if hit is not None:
+        run.cache_hits += 1
+    return hit
+
+
+def _store(run: _Run, messages: list[dict[str, str]], answer: Completion | str) -> None:
+    if run.use_cache and isinstance(answer, Completion):
+        from rewriter import cache
+
+        cache.put(messages, run.call_config(), answer)
+
+
 def _call_sync(run: _Run, call: CompletionFn, messages: list[dict[str, str]]) -> Outcome:
+    hit = _cached(run, messages)
+    if hit is not None:
+        return hit
     for retry in range(run.config.retries + 1):
         if run.remaining() <= 0:
             fault = Fault("retry", "deadline reached")
@@ -329,7 +357,9 @@ def _call_sync(run: _Run, call: CompletionFn, messages: list[dict[str, str]]) ->
             return fault
         run.calls += 1
         try:
-            return call(messages, run.call_config())
+            answer = call(messages, run.call_config())
+            _store(run, messages, answer)
+            return answer
         except Exception as exc:
             fault = classify(exc)
             run.fault(fault)
@@ -357,6 +387,7 @@ async def arewrite(
     retries: int | None = None,
     mask: bool = True,
     log: Path | str | None = None,
+    cache: bool = False,
 ) -> RewriteResult:
     """`rewrite` for callers with an event loop. A sync completion function runs in a thread."""
     t0 = time.monotonic()
@@ -375,7 +406,7 @@ async def arewrite(
         write_log(log, None, result, time.monotonic() - t0)
         return result
     call = completion or default_acompletion
-    run, steps, messages = _start(case, config, max_attempts, prompts, guidelines, mask)
+    run, steps, messages = _start(case, config, max_attempts, prompts, guidelines, mask, cache)
     while True:
         outcome: Outcome = await _call_async(run, call, messages)
         try:
@@ -386,6 +417,9 @@ async def arewrite(
 
 
 async def _call_async(run: _Run, call: Any, messages: list[dict[str, str]]) -> Outcome:
+    hit = _cached(run, messages)
+    if hit is not None:
+        return hit
     for retry in range(run.config.retries + 1):
         if run.remaining() <= 0:
             fault = Fault("retry", "deadline reached")
@@ -394,8 +428,11 @@ async def _call_async(run: _Run, call: Any, messages: list[dict[str, str]]) -> O
         run.calls += 1
         try:
             if inspect.iscoroutinefunction(call):
-                return await call(messages, run.call_config())
-            return await asyncio.to_thread(call, messages, run.call_config())
+                answer = await call(messages, run.call_config())
+            else:
+                answer = await asyncio.to_thread(call, messages, run.call_config())
+            _store(run, messages, answer)
+            return answer
         except Exception as exc:
             fault = classify(exc)
             run.fault(fault)

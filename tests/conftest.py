@@ -125,7 +125,19 @@ def server(_server_instance: ScriptedServer) -> ScriptedServer:
 
 
 @pytest.fixture(autouse=True)
-def _no_model_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests choose their model explicitly; a developer's H2H_* must not leak in."""
-    for var in ("H2H_MODEL", "H2H_API_BASE", "H2H_TIMEOUT", "H2H_API_KEY", "H2H_PROMPTS"):
+def _no_model_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests choose their model explicitly; a developer's H2H_* must not leak in, and the
+    response cache of one test is never another's."""
+    for var in (
+        "H2H_MODEL",
+        "H2H_API_BASE",
+        "H2H_TIMEOUT",
+        "H2H_API_KEY",
+        "H2H_PROMPTS",
+        "H2H_GUIDELINES",
+        "H2H_LOG",
+        "H2H_TRANSPORT",
+        "OPENAI_API_KEY",
+    ):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("H2H_CACHE_DIR", str(tmp_path / "h2h-cache"))

@@ -48,7 +48,8 @@ COURT_ANSWER = (
 )
 
 
-def test_litellm_call_replays_from_cassette(request) -> None:
+def test_litellm_call_replays_from_cassette(request, monkeypatch) -> None:
+    monkeypatch.setenv("H2H_TRANSPORT", "litellm")  # the litellm path, not the direct SDK one
     case = Case.model_validate_json((EXAMPLES / "court-promo.json").read_text(encoding="utf-8"))
     if RECORD and not REAL_MODEL:
         server = request.getfixturevalue("server")

@@ -80,3 +80,25 @@ def test_eval_with_a_model_server(server, tmp_path, capsys) -> None:
     )
     out, _ = capsys.readouterr()
     assert code == 0 and "1/1 passed" in out
+
+
+def test_eval_cache_makes_a_rerun_free(server, tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("H2H_CACHE_DIR", str(tmp_path / "cache"))
+    case = {
+        "id": "c1",
+        "seed": "000_91a5fcf5cca8dd2c.txt",
+        "thread": [{"author": "customer", "text": "Когда придёт карта?"}],
+        "draft": "Карта будет готова 15 марта.",
+        "golden": "Карта будет готова 15 марта.",
+    }
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(case, ensure_ascii=False) + "\n", encoding="utf-8")
+    server.say("Карта будет готова 15 марта — напишем, как только её отправят.")
+    args = ["eval", "--cases", str(path), "--model", "openai/test-model", "--api-base", server.url]
+    assert main(args) == 0
+    assert len(server.requests) == 1
+    assert main(args) == 0
+    assert len(server.requests) == 1, "the second run came from the cache"
+    assert main([*args, "--no-cache"]) == 0
+    assert len(server.requests) == 2
+    capsys.readouterr()

@@ -135,6 +135,16 @@ def test_cli_rewrite_with_model(server, capsys) -> None:
     assert result["source"] == "offline" and result["attempts"] == 2 and result["errors"]
 
 
+def test_litellm_transport_against_the_server(server, tariff, monkeypatch) -> None:
+    """Providers other than openai/… go through litellm; force that path on the local server."""
+    monkeypatch.setenv("H2H_TRANSPORT", "litellm")
+    server.say(Reply(status=500), GOOD_TARIFF)
+    monkeypatch.setattr("rewriter.loop.BACKOFF_BASE", 0.01)
+    result = rewrite(tariff, MODEL, api_base=server.url, timeout=10)
+    assert result.source == "llm" and result.text == GOOD_TARIFF
+    assert len(server.requests) == 2  # litellm did not retry on its own: h2h did, once
+
+
 def test_env_configures_the_model(server, tariff, monkeypatch) -> None:
     monkeypatch.setenv("H2H_MODEL", MODEL)
     monkeypatch.setenv("H2H_API_BASE", server.url)

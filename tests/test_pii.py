@@ -25,12 +25,14 @@ CASE = Case.model_validate(
             {
                 "author": "customer",
                 "text": (
-                    f"Здравствуйте. С карты {CARD} списали деньги дважды. Мой телефон {PHONE}, почта {EMAIL}. "
+                    f"Здравствуйте. С карты {CARD} списали деньги дважды. Мой телефон {PHONE}, "
+                    f"почта {EMAIL}. "
                     f"Паспорт серия {PASSPORT}, СНИЛС {SNILS}, ИНН {INN}, счёт {ACCOUNT}."
                 ),
             }
         ],
-        "draft": f"Проверим списание по карте {CARD} и перезвоним на {PHONE}. Выписку пришлём на {EMAIL}.",
+        "draft": f"Проверим списание по карте {CARD} и перезвоним на {PHONE}. "
+        f"Выписку пришлём на {EMAIL}.",
     }
 )
 ORIGINALS = [CARD, PHONE, EMAIL, PASSPORT, SNILS, INN, ACCOUNT]
@@ -71,7 +73,8 @@ def test_provider_sees_no_personal_data(server) -> None:
 def test_dropped_placeholder_is_a_lost_fact_and_reask_stays_masked(server) -> None:
     server.say(
         "Проверим списание по карте ⟨CARD_1⟩. Выписку пришлём на ⟨EMAIL_1⟩.",
-        "Проверим списание по карте ⟨CARD_1⟩ и перезвоним на ⟨PHONE_1⟩. Выписку пришлём на ⟨EMAIL_1⟩.",
+        "Проверим списание по карте ⟨CARD_1⟩ и перезвоним на ⟨PHONE_1⟩. "
+        "Выписку пришлём на ⟨EMAIL_1⟩.",
     )
     result = rewrite(CASE, "openai/test-model", api_base=server.url, timeout=5)
     assert result.source == "llm" and result.reasks == {"lost-fact": 1}
