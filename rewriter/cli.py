@@ -28,6 +28,17 @@ app = typer.Typer(
 )
 
 
+# Options shared by several commands, defined once.
+PromptsOption = Annotated[
+    Path | None,
+    typer.Option(help="Folder of prompt templates overriding the shipped ones (env H2H_PROMPTS)."),
+]
+GuidelinesOption = Annotated[
+    Path | None,
+    typer.Option(help="Team guidelines, Markdown, up to 10,000 characters (env H2H_GUIDELINES)."),
+]
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"h2h {__version__}")
@@ -86,18 +97,8 @@ def rewrite(
     log: Annotated[
         Path | None, typer.Option(help="Append one JSON line per rewrite here (env H2H_LOG).")
     ] = None,
-    prompts: Annotated[
-        Path | None,
-        typer.Option(
-            help="Folder of prompt templates overriding the shipped ones (env H2H_PROMPTS)."
-        ),
-    ] = None,
-    guidelines: Annotated[
-        Path | None,
-        typer.Option(
-            help="Team guidelines, Markdown, up to 10,000 characters (env H2H_GUIDELINES)."
-        ),
-    ] = None,
+    prompts: PromptsOption = None,
+    guidelines: GuidelinesOption = None,
 ) -> None:
     """Rewrite the draft of CASE. Prints the text to send; warnings go to stderr."""
     from rewriter.loading import load_case
@@ -236,18 +237,8 @@ def rules() -> None:
 def prompt(
     case: Annotated[str, typer.Argument(help="Case file (JSON or YAML), or - for stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the messages as JSON.")] = False,
-    prompts: Annotated[
-        Path | None,
-        typer.Option(
-            help="Folder of prompt templates overriding the shipped ones (env H2H_PROMPTS)."
-        ),
-    ] = None,
-    guidelines: Annotated[
-        Path | None,
-        typer.Option(
-            help="Team guidelines, Markdown, up to 10,000 characters (env H2H_GUIDELINES)."
-        ),
-    ] = None,
+    prompts: PromptsOption = None,
+    guidelines: GuidelinesOption = None,
 ) -> None:
     """Print the exact messages a model would receive for CASE, and their token counts."""
     from rewriter.loading import load_case

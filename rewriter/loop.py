@@ -346,31 +346,48 @@ def _store(run: _Run, messages: list[dict[str, str]], answer: Completion | str) 
         cache.put(messages, run.call_config(), answer)
 
 
+def _before_call(run: _Run) -> Fault | None:
+    """A fault when the deadline has passed; otherwise count the call about to be made."""
+    if run.remaining() <= 0:
+        fault = Fault("retry", "deadline reached")
+        run.fault(fault)
+        return fault
+    run.calls += 1
+    return None
+
+
+def _after_failure(run: _Run, retry: int, exc: Exception) -> Fault | float:
+    """The retry policy, shared by both drivers: give up with the fault, or wait this long."""
+    fault = classify(exc)
+    run.fault(fault)
+    if fault.kind != "retry" or retry == run.config.retries:
+        return fault
+    wait = _backoff(retry, fault)
+    if wait >= run.remaining():
+        run.errors.append(f"retry in {wait:.1f} s would pass the deadline: falling back now")
+        return fault
+    return wait
+
+
 def _call_sync(run: _Run, call: CompletionFn, messages: list[dict[str, str]]) -> Outcome:
     hit = _cached(run, messages)
     if hit is not None:
         return hit
     for retry in range(run.config.retries + 1):
-        if run.remaining() <= 0:
-            fault = Fault("retry", "deadline reached")
-            run.fault(fault)
-            return fault
-        run.calls += 1
+        stop = _before_call(run)
+        if stop:
+            return stop
         try:
             answer = call(messages, run.call_config())
-            _store(run, messages, answer)
-            return answer
         except Exception as exc:
-            fault = classify(exc)
-            run.fault(fault)
-        if fault.kind != "retry" or retry == run.config.retries:
-            return fault
-        wait = _backoff(retry, fault)
-        if wait >= run.remaining():
-            run.errors.append(f"retry in {wait:.1f} s would pass the deadline: falling back now")
-            return fault
-        time.sleep(wait)
-    return fault
+            decision = _after_failure(run, retry, exc)
+            if isinstance(decision, Fault):
+                return decision
+            time.sleep(decision)
+            continue
+        _store(run, messages, answer)
+        return answer
+    raise AssertionError("unreachable: the last retry returns a fault")
 
 
 async def arewrite(
@@ -421,26 +438,20 @@ async def _call_async(run: _Run, call: Any, messages: list[dict[str, str]]) -> O
     if hit is not None:
         return hit
     for retry in range(run.config.retries + 1):
-        if run.remaining() <= 0:
-            fault = Fault("retry", "deadline reached")
-            run.fault(fault)
-            return fault
-        run.calls += 1
+        stop = _before_call(run)
+        if stop:
+            return stop
         try:
             if inspect.iscoroutinefunction(call):
                 answer = await call(messages, run.call_config())
             else:
                 answer = await asyncio.to_thread(call, messages, run.call_config())
-            _store(run, messages, answer)
-            return answer
         except Exception as exc:
-            fault = classify(exc)
-            run.fault(fault)
-        if fault.kind != "retry" or retry == run.config.retries:
-            return fault
-        wait = _backoff(retry, fault)
-        if wait >= run.remaining():
-            run.errors.append(f"retry in {wait:.1f} s would pass the deadline: falling back now")
-            return fault
-        await asyncio.sleep(wait)
-    return fault
+            decision = _after_failure(run, retry, exc)
+            if isinstance(decision, Fault):
+                return decision
+            await asyncio.sleep(decision)
+            continue
+        _store(run, messages, answer)
+        return answer
+    raise AssertionError("unreachable: the last retry returns a fault")
