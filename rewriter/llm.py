@@ -2,8 +2,9 @@
 
 Two transports, both imported lazily so `h2h check` and the offline engine never pay for them:
 - `openai/…` models (OpenAI and every OpenAI-compatible server: vLLM, Ollama's /v1, LM Studio)
-  go through the openai SDK directly — about 0.7 s to import against litellm's 2.8 s;
-- every other provider goes through litellm.
+  are one POST to /chat/completions over httpx — measured here, importing the openai SDK and
+  its chat resources alone costs 1.2 s of a CLI call, httpx about 0.1 s;
+- every other provider goes through litellm (2.8 s to import, only when used).
 
 Neither retries on its own (`max_retries=0`, `num_retries=0`): h2h owns the one retry layer
 (rewriter/loop.py), so a fault costs a known number of requests and a `Retry-After` longer than
@@ -90,6 +91,10 @@ class ModelConfig:
     def direct_openai(self) -> bool:
         return self.model.startswith("openai/") and os.environ.get("H2H_TRANSPORT") != "litellm"
 
+    @property
+    def base_url(self) -> str:
+        return (self.api_base or "https://api.openai.com/v1").rstrip("/")
+
 
 class CompletionFn(Protocol):
     def __call__(self, messages: list[dict[str, str]], config: ModelConfig) -> Completion | str: ...
@@ -159,23 +164,53 @@ def classify(exc: BaseException) -> Fault:
         status in (408, 409, 429)
         or (status is not None and status >= 500)
         or "timeout" in name
-        or "connection" in name
+        or "connect" in name
+        or "protocol" in name  # a connection cut mid-answer
+        or "decode" in name  # a body that is not the JSON it claims to be (a proxy's HTML page)
         or isinstance(exc, (TimeoutError, ConnectionError))
     ):
         return Fault("retry", f"{type(exc).__name__}: {text}", _retry_after(exc))
     return Fault("fatal", f"{type(exc).__name__}: {text}")
 
 
-# --- openai SDK, direct --------------------------------------------------------------------------
+# --- OpenAI-compatible HTTP, direct -------------------------------------------------------------
 
-_CLIENTS: dict[tuple[str | None, str, bool], Any] = {}
+MAX_CONNECTIONS = 16  # per process: a storm of concurrent rewrites shares a bounded pool
+
+_CLIENTS: dict[bool, Any] = {}
 _CLIENTS_LOCK = threading.Lock()
 
 
-def _openai_client(config: ModelConfig, *, asynchronous: bool) -> Any:
-    """One shared client per (URL, key, sync/async) per process: pooled connections."""
-    import openai
+class HTTPStatusFault(Exception):
+    """A non-2xx answer; keeps the status and headers (Retry-After) for `classify`."""
 
+    def __init__(self, response: Any) -> None:
+        self.response = response
+        self.status_code = response.status_code
+        try:
+            detail = response.json().get("error", {}).get("message") or response.text
+        except ValueError:
+            detail = response.text
+        super().__init__(f"HTTP {response.status_code}: {' '.join(str(detail).split())[:200]}")
+
+
+class AnswerShapeFault(Exception):
+    """A 200 whose body is not a chat completion."""
+
+
+def _http_client(asynchronous: bool) -> Any:
+    """One shared client per process (and per sync/async): pooled, bounded connections."""
+    import httpx
+
+    with _CLIENTS_LOCK:
+        if asynchronous not in _CLIENTS:
+            limits = httpx.Limits(max_connections=MAX_CONNECTIONS)
+            cls = httpx.AsyncClient if asynchronous else httpx.Client
+            _CLIENTS[asynchronous] = cls(limits=limits, follow_redirects=False)
+        return _CLIENTS[asynchronous]
+
+
+def _request(messages: list[dict[str, str]], config: ModelConfig) -> dict[str, Any]:
     key = (
         config.api_key or os.environ.get("OPENAI_API_KEY") or (NO_KEY if config.api_base else None)
     )
@@ -183,48 +218,42 @@ def _openai_client(config: ModelConfig, *, asynchronous: bool) -> Any:
         from rewriter.errors import ModelError
 
         raise ModelError("no API key: set OPENAI_API_KEY or H2H_API_KEY (or give --api-base)")
-    ident = (config.api_base, key, asynchronous)
-    with _CLIENTS_LOCK:
-        if ident not in _CLIENTS:
-            cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
-            _CLIENTS[ident] = cls(base_url=config.api_base, api_key=key, max_retries=0)
-        return _CLIENTS[ident]
-
-
-def _openai_kwargs(messages: list[dict[str, str]], config: ModelConfig) -> dict[str, Any]:
     return {
-        "model": config.model.removeprefix("openai/"),
-        "messages": messages,
-        "temperature": 0.3,
+        "url": config.base_url + "/chat/completions",
+        "headers": {"authorization": f"Bearer {key}", "content-type": "application/json"},
+        "json": {
+            "model": config.model.removeprefix("openai/"),
+            "messages": messages,
+            "temperature": 0.3,
+        },
         "timeout": config.timeout,
     }
 
 
-def _from_openai(response: Any, model: str) -> Completion:
-    choice = response.choices[0]
-    usage = getattr(response, "usage", None)
-    prompt = getattr(usage, "prompt_tokens", 0) or 0
-    completion = getattr(usage, "completion_tokens", 0) or 0
-    return Completion(
-        text=choice.message.content or "",
-        finish_reason=choice.finish_reason,
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        cost_usd=price(model, prompt, completion),
-    )
+def _parse(response: Any, model: str) -> Completion:
+    if response.status_code >= 300:
+        raise HTTPStatusFault(response)
+    try:
+        body = response.json()
+        choice = body["choices"][0]
+        text = choice["message"].get("content") or ""
+        finish = choice.get("finish_reason")
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise AnswerShapeFault(f"not a chat completion: {response.text[:120]!r}") from exc
+    usage = body.get("usage") or {}
+    prompt = int(usage.get("prompt_tokens") or 0)
+    completion = int(usage.get("completion_tokens") or 0)
+    return Completion(text, finish, prompt, completion, price(model, prompt, completion))
 
 
 def openai_completion(messages: list[dict[str, str]], config: ModelConfig) -> Completion:
-    client = _openai_client(config, asynchronous=False)
-    return _from_openai(
-        client.chat.completions.create(**_openai_kwargs(messages, config)), config.model
-    )
+    request = _request(messages, config)
+    return _parse(_http_client(False).post(**request), config.model)
 
 
 async def openai_acompletion(messages: list[dict[str, str]], config: ModelConfig) -> Completion:
-    client = _openai_client(config, asynchronous=True)
-    response = await client.chat.completions.create(**_openai_kwargs(messages, config))
-    return _from_openai(response, config.model)
+    request = _request(messages, config)
+    return _parse(await _http_client(True).post(**request), config.model)
 
 
 @cache

@@ -86,7 +86,7 @@ def test_server_error_falls_back_with_errors(server, tariff) -> None:
     server.say(Reply(status=400, body=json.dumps({"error": {"message": "bad request"}})))
     result = rewrite(tariff, MODEL, api_base=server.url, timeout=10)
     assert result.source == "offline"
-    assert result.errors and "fatal: BadRequestError" in result.errors[0]
+    assert result.errors and "fatal: HTTPStatusFault: HTTP 400" in result.errors[0]
     assert "99" in result.text and result.text.strip()
 
 
