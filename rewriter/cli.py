@@ -237,15 +237,23 @@ def rules() -> None:
 def prompt(
     case: Annotated[str, typer.Argument(help="Case file (JSON or YAML), or - for stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the messages as JSON.")] = False,
+    no_mask: Annotated[
+        bool, typer.Option("--no-mask", help="Show personal data as is (as --no-mask sends it).")
+    ] = False,
     prompts: PromptsOption = None,
     guidelines: GuidelinesOption = None,
 ) -> None:
-    """Print the exact messages a model would receive for CASE, and their token counts."""
+    """Print the exact messages a model would receive for CASE (personal data already masked),
+    and their token counts."""
     from rewriter.loading import load_case
+    from rewriter.pii import Masker
     from rewriter.prompting import PromptSettings, build_messages
     from rewriter.tokens import count_messages, count_tokens
 
-    messages = build_messages(load_case(case), PromptSettings.resolve(prompts, guidelines))
+    loaded = load_case(case)
+    if not no_mask:
+        loaded = Masker().mask_case(loaded)
+    messages = build_messages(loaded, PromptSettings.resolve(prompts, guidelines))
     if as_json:
         typer.echo(_dump(messages))
         return
@@ -255,8 +263,16 @@ def prompt(
     typer.echo(f"----- {count_messages(messages)} tokens in all (o200k) -----")
 
 
-@app.command("eval")
+eval_app = typer.Typer(
+    help="Rewrite the golden cases and score them; `h2h eval compare A B` compares two runs.",
+    add_completion=False,
+)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.callback(invoke_without_command=True)
 def eval_(
+    ctx: typer.Context,
     cases: Annotated[
         Path | None, typer.Option(help="A case file or folder (default: the shipped golden cases).")
     ] = None,
@@ -272,6 +288,8 @@ def eval_(
     ] = True,
 ) -> None:
     """Rewrite every golden case and score the results."""
+    if ctx.invoked_subcommand is not None:
+        return
     from rewriter.evaluate import evaluate, write_report
 
     report = evaluate(
@@ -296,6 +314,30 @@ def eval_(
     if out is not None:
         typer.echo(f"report: {write_report(report, out)}")
     raise typer.Exit(0 if s["passed"] == s["cases"] else 1)
+
+
+@eval_app.command("compare")
+def eval_compare(
+    run_a: Annotated[
+        Path, typer.Argument(help="The earlier run: a folder with report.json, or the file.")
+    ],
+    run_b: Annotated[Path, typer.Argument(help="The later run.")],
+    min_pass_rate: Annotated[
+        float | None, typer.Option(help="Also fail when run B passes fewer than this share.")
+    ] = None,
+) -> None:
+    """What got better and worse from run A to run B (regressions first). Exits 1 when the pass
+    rate dropped or is under --min-pass-rate."""
+    from rewriter.evaluate import compare_reports, load_report
+
+    b = load_report(run_b)
+    lines, dropped = compare_reports(load_report(run_a), b)
+    for line in lines:
+        typer.echo(line)
+    below = min_pass_rate is not None and b["summary"]["pass_rate"] < min_pass_rate
+    if below:
+        typer.echo(f"pass rate {b['summary']['pass_rate']:.4f} is under {min_pass_rate}")
+    raise typer.Exit(1 if dropped or below else 0)
 
 
 @app.command("bench-rules")

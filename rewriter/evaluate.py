@@ -20,8 +20,11 @@ from rewriter.facts import LOSABLE, extract_facts
 from rewriter.llm import AsyncCompletionFn, CompletionFn
 from rewriter.loading import load_cases_file
 from rewriter.loop import arewrite
-from rewriter.models import Case, Violation, parse_case
+from rewriter.models import Case, Usage, Violation, parse_case
 from rewriter.paths import data_dir
+from rewriter.situation import analyse_thread, count_playful
+from rewriter.text import analyse
+from rewriter.vocab import situation_lexicon
 
 
 class CaseReport(BaseModel):
@@ -31,10 +34,19 @@ class CaseReport(BaseModel):
     violations: list[Violation] = Field(default_factory=list)
     golden_violations: list[Violation] = Field(default_factory=list)
     facts_kept: float = 1.0
+    canned_before: int = 0  # template phrases in the draft
+    canned_after: int = 0  # … and in the rewrite
+    register_match: bool = True  # ты/вы and emoji as the customer would expect
+    length_ratio: float = 1.0  # rewrite / draft, in characters
+    chrf: float | None = None  # against the golden reply (sacrebleu), when installed
     text: str = ""
+    draft: str = ""
     golden: str | None = None
+    thread: list[dict[str, Any]] = Field(default_factory=list)
     source: str = "offline"
     attempts: int = 0
+    reasks: dict[str, int] = Field(default_factory=dict)
+    usage: Usage | None = None
     latency_s: float = 0.0
     errors: list[str] = Field(default_factory=list)
 
@@ -79,6 +91,37 @@ def _facts_kept(case: Case, violations: list[Violation]) -> float:
     return max(0.0, (len(wanted) - lost) / len(wanted))
 
 
+def _canned(case: Case, text: str) -> int:
+    lint = Case(thread=case.thread, reply=text)  # a lint: no draft, so only style rules apply
+    return sum(v.rule == "template-phrase" for v in violations_for(lint, text))
+
+
+def _register_match(case: Case, text: str) -> bool:
+    """ты only for a customer on ты; no more play than the customer (none when it is serious)."""
+    situation = analyse_thread(case.customer_texts, case.customer_name)
+    reg = situation.register
+    uses_ty = bool(situation_lexicon("informal_you").find(analyse(text)))
+    allowed = 0 if situation.serious else reg.playful + (1 if reg.positive else 0)
+    return uses_ty == reg.uses_ty and count_playful(text) <= allowed
+
+
+_CHRF: Any = None
+
+
+def _chrf(text: str, golden: str | None) -> float | None:
+    """chrF of the rewrite against the golden reply, by sacrebleu's maintained implementation."""
+    global _CHRF
+    if not golden:
+        return None
+    if _CHRF is None:
+        try:
+            from sacrebleu.metrics import CHRF
+        except ImportError:
+            return None
+        _CHRF = CHRF()
+    return round(_CHRF.sentence_score(text, [golden]).score, 2)
+
+
 async def _one(case: Case, raw: dict[str, Any], sem: asyncio.Semaphore, **kw: Any) -> CaseReport:
     async with sem:
         t0 = time.perf_counter()
@@ -101,10 +144,19 @@ async def _one(case: Case, raw: dict[str, Any], sem: asyncio.Semaphore, **kw: An
         violations=result.violations,
         golden_violations=golden_violations,
         facts_kept=kept,
+        canned_before=_canned(case, case.draft or ""),
+        canned_after=_canned(case, result.text),
+        register_match=_register_match(case, result.text),
+        length_ratio=round(len(result.text) / max(1, len(case.draft or "")), 3),
+        chrf=_chrf(result.text, golden),
         text=result.text,
+        draft=case.draft or "",
         golden=golden,
+        thread=[m.model_dump() for m in case.thread],
         source=result.source,
         attempts=result.attempts,
+        reasks=result.reasks,
+        usage=result.usage,
         latency_s=round(latency, 4),
         errors=result.errors,
     )
@@ -151,8 +203,35 @@ async def aevaluate(
         "concurrency": concurrency,
         "golden_block_violations": sum(len(r.golden_violations) for r in reports),
         "facts_kept": round(sum(r.facts_kept for r in reports) / max(1, len(reports)), 4),
+        "canned_before": sum(r.canned_before for r in reports),
+        "canned_after": sum(r.canned_after for r in reports),
+        "register_match": round(sum(r.register_match for r in reports) / max(1, len(reports)), 4),
+        "length_ratio": round(sum(r.length_ratio for r in reports) / max(1, len(reports)), 3),
+        "chrf": _mean([r.chrf for r in reports if r.chrf is not None]),
+        "from_model": sum(r.source == "llm" for r in reports),
+        "reasks_by_rule": dict(sorted(_sum_counts(r.reasks for r in reports).items())),
+        "prompt_tokens": sum(r.usage.prompt_tokens for r in reports if r.usage),
+        "completion_tokens": sum(r.usage.completion_tokens for r in reports if r.usage),
+        "cost_usd": _cost(reports),
     }
     return EvalReport(summary=summary, cases=list(reports))
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def _sum_counts(counts: Any) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for c in counts:
+        for k, v in c.items():
+            total[k] = total.get(k, 0) + v
+    return total
+
+
+def _cost(reports: list[CaseReport]) -> float | None:
+    costs = [r.usage.cost_usd for r in reports if r.usage and r.usage.cost_usd is not None]
+    return round(sum(costs), 6) if costs else None
 
 
 def evaluate(cases: Path | None = None, **kwargs: Any) -> EvalReport:
@@ -176,4 +255,58 @@ def write_report(report: EvalReport, out: Path) -> Path:
             lines.append(f"- {v.severity} {v.rule}: «{v.text}» {v.message}")
         lines.append("")
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    from rewriter.htmlreport import render_html
+
+    (out / "report.html").write_text(render_html(report), encoding="utf-8")
     return out / "report.json"
+
+
+def load_report(path: Path) -> dict[str, Any]:
+    """A run's report.json, given the file or the folder holding it."""
+    file = path / "report.json" if path.is_dir() else path
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{file}: not a readable eval report ({exc})") from None
+    if not isinstance(data, dict) or "summary" not in data or "cases" not in data:
+        raise UsageError(f"{file}: not an eval report (no summary/cases)")
+    return data
+
+
+def compare_reports(a: dict[str, Any], b: dict[str, Any]) -> tuple[list[str], bool]:
+    """Lines saying what got worse (first) and better from run A to run B, and whether the
+    pass rate dropped."""
+    ca = {c["id"]: c for c in a["cases"]}
+    cb = {c["id"]: c for c in b["cases"]}
+    worse, better, changed = [], [], []
+    for cid in sorted(set(ca) & set(cb)):
+        x, y = ca[cid], cb[cid]
+        rules_y = sorted(
+            {v["rule"] for v in y.get("violations", []) if v.get("severity") == "block"}
+        )
+        if x["passed"] and not y["passed"]:
+            worse.append(
+                f"REGRESSION {cid}: passed → failed ({', '.join(rules_y) or 'facts lost'})"
+            )
+        elif y["passed"] and not x["passed"]:
+            better.append(f"FIXED      {cid}: failed → passed")
+        elif x.get("chrf") is not None and y.get("chrf") is not None:
+            delta = y["chrf"] - x["chrf"]
+            if abs(delta) >= 5:
+                changed.append(
+                    f"{'chrF down ' if delta < 0 else 'chrF up   '} {cid}: "
+                    f"{x['chrf']:.1f} → {y['chrf']:.1f}"
+                )
+    only_a = sorted(set(ca) - set(cb))
+    only_b = sorted(set(cb) - set(ca))
+    sa, sb = a["summary"], b["summary"]
+    lines = [*worse, *sorted(changed), *better]
+    lines += [f"MISSING    {cid}: in run A only" for cid in only_a]
+    lines += [f"NEW        {cid}: in run B only" for cid in only_b]
+    dropped = sb["pass_rate"] < sa["pass_rate"]
+    lines.append(
+        f"pass rate {sa['pass_rate']:.4f} → {sb['pass_rate']:.4f} "
+        f"({len(worse)} regressions, {len(better)} fixed); "
+        f"model {sa.get('model') or 'offline'} → {sb.get('model') or 'offline'}"
+    )
+    return lines, dropped

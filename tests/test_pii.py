@@ -143,3 +143,15 @@ def test_log_has_no_personal_data(server, tmp_path) -> None:
     raw = log.read_text(encoding="utf-8")
     for value in ORIGINALS:
         assert not _any_spacing(value).search(raw)
+
+
+def test_prompt_command_shows_the_masked_prompt(tmp_path, capsys) -> None:
+    path = tmp_path / "case.json"
+    path.write_text(CASE.model_dump_json(), encoding="utf-8")
+    assert main(["prompt", str(path)]) == 0
+    out, _ = capsys.readouterr()
+    assert "⟨CARD_1⟩" in out and "⟨PHONE_1⟩" in out
+    for value in ORIGINALS:
+        assert not _any_spacing(value).search(out), value
+    assert main(["prompt", str(path), "--no-mask"]) == 0
+    assert CARD in capsys.readouterr()[0]

@@ -1,0 +1,123 @@
+"""A self-contained HTML eval report a support lead can open: the summary on top, then one row
+per case with thread, draft, rewrite and golden side by side, the changes against the draft
+highlighted and the violations marked. No scripts, no external assets."""
+
+from __future__ import annotations
+
+import difflib
+import html
+import re
+from typing import Any
+
+from rewriter.display import MARK_CLOSE, MARK_OPEN, marked
+
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1d1d1f}
+h1{font-size:22px;margin:0 0 8px} .sum{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0 20px}
+.sum div{background:#f2f2f7;border-radius:8px;padding:6px 10px} .sum b{display:block;font-size:16px}
+.case{border:1px solid #d2d2d7;border-radius:10px;margin:0 0 16px;padding:12px 14px}
+.case.fail{border-color:#ff3b30;box-shadow:0 0 0 1px #ff3b30 inset}
+.head{display:flex;gap:12px;align-items:baseline;flex-wrap:wrap}
+.badge{font-weight:600;border-radius:6px;padding:1px 8px;color:#fff}
+.pass{background:#34c759} .failb{background:#ff3b30} .meta{color:#6e6e73;font-size:12px}
+.thread{margin:8px 0;padding:6px 10px;background:#fafafa;border-radius:8px}
+.msg{margin:2px 0} .who{font-weight:600;color:#6e6e73;margin-right:6px}
+.cols{display:grid;grid-template-columns:repeat(3,1fr);gap:10px}
+.col h3{font-size:12px;text-transform:uppercase;color:#6e6e73;margin:6px 0}
+.col div{white-space:pre-wrap;background:#fff;border:1px solid #e5e5ea;border-radius:8px;
+ padding:8px}
+ins{background:#d1f7d6;text-decoration:none} del{background:#ffd6d6}
+mark{background:#ffe08a;border-bottom:2px solid #ff9500}
+ul.v{margin:6px 0 0;padding-left:18px} .block{color:#d70015} .warn{color:#b25000}
+"""
+
+
+def _diff(draft: str, text: str) -> tuple[str, str]:
+    """Word-level diff: what the rewrite dropped (in the draft) and added (in the rewrite)."""
+    a, b = re.findall(r"\S+|\s+", draft), re.findall(r"\S+|\s+", text)
+    left, right = [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        old, new = html.escape("".join(a[i1:i2])), html.escape("".join(b[j1:j2]))
+        if op == "equal":
+            left.append(old)
+            right.append(new)
+        else:
+            if old.strip():
+                left.append(f"<del>{old}</del>")
+            if new.strip():
+                right.append(f"<ins>{new}</ins>")
+    return "".join(left), "".join(right)
+
+
+def _marked_html(text: str, violations: list[Any]) -> str:
+    escaped = html.escape(marked(text, violations))
+    return escaped.replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>")
+
+
+def render_html(report: Any) -> str:
+    s = report.summary
+    tiles = [
+        ("passed", f"{s['passed']}/{s['cases']}"),
+        ("pass rate", f"{s['pass_rate']:.2f}"),
+        ("facts kept", f"{s['facts_kept']:.2f}"),
+        ("canned phrases", f"{s.get('canned_before', 0)} → {s.get('canned_after', 0)}"),
+        ("register match", f"{s.get('register_match', 0):.2f}"),
+        ("chrF", "—" if s.get("chrf") is None else f"{s['chrf']:.1f}"),
+        ("model", s.get("model") or "offline"),
+        ("wall", f"{s['wall_s']:.1f} s"),
+    ]
+    parts = [
+        "<!doctype html><html lang='ru'><head><meta charset='utf-8'>",
+        f"<title>h2h eval: {s['passed']}/{s['cases']} passed</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>h2h eval: {s['passed']}/{s['cases']} passed</h1><div class='sum'>",
+        *(f"<div>{html.escape(k)}<b>{html.escape(str(v))}</b></div>" for k, v in tiles),
+        "</div>",
+    ]
+    for c in sorted(report.cases, key=lambda c: (c.passed, c.id)):  # failures first
+        left, right = _diff(c.draft, c.text)
+        if any(v.span for v in c.violations):
+            right = _marked_html(c.text, c.violations)
+        badge = (
+            "<span class='badge pass'>PASS</span>"
+            if c.passed
+            else "<span class='badge failb'>FAIL</span>"
+        )
+        meta = f"{c.source} · {c.attempts} calls · {c.latency_s:.2f} s" + (
+            f" · chrF {c.chrf:.1f}" if c.chrf is not None else ""
+        )
+        parts.append(
+            f"<section class='case{'' if c.passed else ' fail'}' id='{html.escape(c.id)}'>"
+        )
+        parts.append(
+            f"<div class='head'>{badge}<b>{html.escape(c.id)}</b>"
+            f"<span class='meta'>{html.escape(c.seed or '')} · {html.escape(meta)}</span></div>"
+        )
+        if c.thread:
+            parts.append("<div class='thread'>")
+            for m in c.thread:
+                who = "клиент" if m.get("author") == "customer" else "агент"
+                parts.append(
+                    f"<div class='msg'><span class='who'>{who}</span>"
+                    f"{html.escape(m.get('text', ''))}</div>"
+                )
+            parts.append("</div>")
+        parts.append("<div class='cols'>")
+        parts.append(f"<div class='col'><h3>draft</h3><div>{left}</div></div>")
+        parts.append(f"<div class='col'><h3>rewrite</h3><div>{right}</div></div>")
+        parts.append(
+            f"<div class='col'><h3>golden</h3><div>{html.escape(c.golden or '—')}</div></div>"
+        )
+        parts.append("</div>")
+        if c.violations:
+            parts.append("<ul class='v'>")
+            for v in c.violations:
+                quoted = f" «{html.escape(v.text)}»" if v.text else ""
+                parts.append(
+                    f"<li class='{v.severity}'><b>{v.rule}</b>{quoted}: "
+                    f"{html.escape(v.message)}</li>"
+                )
+            parts.append("</ul>")
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
