@@ -210,9 +210,9 @@ def _check_jsonl(source: str, summary: bool) -> int:
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[], None]]:
-    """A progress bar on stderr for long files on a terminal; nothing otherwise."""
-    if total < 200 or not sys.stderr.isatty():
+def _progress(total: int, minimum: int = 200) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr for long jobs on a terminal; nothing otherwise."""
+    if total < minimum or not sys.stderr.isatty():
         yield lambda: None
         return
     from rich.progress import Progress
@@ -286,20 +286,30 @@ def eval_(
     cache: Annotated[
         bool, typer.Option(help="Reuse model answers cached on disk; --no-cache to ask anew.")
     ] = True,
+    judge: Annotated[
+        str | None, typer.Option(help="Also score each rewrite 1-5 per principle with this model.")
+    ] = None,
+    repeat: Annotated[
+        int, typer.Option(help="Run each case N times: pass^N and flaky cases (fresh answers).")
+    ] = 1,
 ) -> None:
     """Rewrite every golden case and score the results."""
     if ctx.invoked_subcommand is not None:
         return
-    from rewriter.evaluate import evaluate, write_report
+    from rewriter.evaluate import evaluate, load_eval_cases, write_report
 
-    report = evaluate(
-        cases,
-        model=model,
-        api_base=api_base,
-        timeout=timeout,
-        concurrency=concurrency,
-        cache=cache,
-    )
+    with _progress(len(load_eval_cases(cases)), minimum=2) as advance:
+        report = evaluate(
+            cases,
+            model=model,
+            api_base=api_base,
+            timeout=timeout,
+            concurrency=concurrency,
+            cache=cache,
+            judge=judge,
+            repeat=repeat,
+            on_case_done=advance,
+        )
     s = report.summary
     for c in report.cases:
         if not c.passed:
@@ -311,6 +321,13 @@ def eval_(
         f"{s['passed']}/{s['cases']} passed (pass rate {s['pass_rate']:.2f}), "
         f"facts kept {s['facts_kept']:.2f}, {s['wall_s']:.1f} s, model {s['model'] or 'offline'}"
     )
+    if s["repeat"] > 1:
+        typer.echo(
+            f"pass^{s['repeat']} {s['pass_hat_n']:.2f}; flaky: {', '.join(s['flaky']) or 'none'}"
+        )
+    if s["judge_means"]:
+        means = ", ".join(f"{k} {v}" for k, v in s["judge_means"].items())
+        typer.echo(f"judge {s['judge']}: {means}")
     if out is not None:
         typer.echo(f"report: {write_report(report, out)}")
     raise typer.Exit(0 if s["passed"] == s["cases"] else 1)

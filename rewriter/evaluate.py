@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,10 @@ class CaseReport(BaseModel):
     usage: Usage | None = None
     latency_s: float = 0.0
     errors: list[str] = Field(default_factory=list)
+    runs: int = 1  # with --repeat N: how many times the case ran …
+    passes: int = 1  # … and how many passed (with a model: by the model's own answer)
+    chrf_spread: float | None = None  # max - min chrF over the runs
+    judge: dict[str, dict[str, Any]] | None = None  # principle -> {"score": 1..5, "reason": …}
 
 
 class EvalReport(BaseModel):
@@ -91,6 +96,12 @@ def _facts_kept(case: Case, violations: list[Violation]) -> float:
     return max(0.0, (len(wanted) - lost) / len(wanted))
 
 
+def _passed(case: Case, result: Any) -> bool:
+    """No block violation left and every fact of the draft kept."""
+    blocks = [v for v in result.violations if v.blocks]
+    return not blocks and _facts_kept(case, result.violations) == 1.0
+
+
 def _canned(case: Case, text: str) -> int:
     lint = Case(thread=case.thread, reply=text)  # a lint: no draft, so only style rules apply
     return sum(v.rule == "template-phrase" for v in violations_for(lint, text))
@@ -122,11 +133,72 @@ def _chrf(text: str, golden: str | None) -> float | None:
     return round(_CHRF.sentence_score(text, [golden]).score, 2)
 
 
-async def _one(case: Case, raw: dict[str, Any], sem: asyncio.Semaphore, **kw: Any) -> CaseReport:
+PRINCIPLES = ("ten_friends", "mirroring", "real_question", "no_templates", "honest_timelines")
+_JUDGE_LINE = re.compile(
+    r"^[^\w\n]*([a-z_]+)[^\w\n]*[:=][ \t]*([1-5])[ \t]*(?:[—–\-:][ \t]*)?(.*)$", re.M
+)
+
+
+def parse_judgement(text: str) -> dict[str, dict[str, Any]]:
+    """«principle: score — reason» lines; principles the judge skipped are left out."""
+    found: dict[str, dict[str, Any]] = {}
+    for m in _JUDGE_LINE.finditer(text):
+        if m.group(1) in PRINCIPLES and m.group(1) not in found:
+            found[m.group(1)] = {"score": int(m.group(2)), "reason": m.group(3).strip()}
+    return found
+
+
+async def _judge(case: Case, text: str, judge: str, **kw: Any) -> dict[str, dict[str, Any]]:
+    """Score a rewrite with a model, from prompts/judge.j2. Personal data is masked first."""
+    from rewriter.llm import ModelConfig, classify, default_acompletion
+    from rewriter.pii import Masker
+    from rewriter.prompting import PromptSettings, render
+
+    masker = Masker()
+    masked = masker.mask_case(case)
+    content = render(
+        "judge.j2",
+        PromptSettings.resolve(),
+        thread=masked.thread,
+        draft=masked.draft or "",
+        reply=masker.mask(text),
+    )
+    config = ModelConfig.resolve(judge, kw.get("api_base"), kw.get("timeout"))
+    assert config is not None
+    call = kw.get("completion") or default_acompletion
+    try:
+        answer = call([{"role": "user", "content": content}], config)
+        answer = await answer if asyncio.iscoroutine(answer) else answer
+    except Exception as exc:
+        return {"error": {"score": None, "reason": classify(exc).detail}}
+    return parse_judgement(answer if isinstance(answer, str) else answer.text)
+
+
+async def _one(
+    case: Case,
+    raw: dict[str, Any],
+    sem: asyncio.Semaphore,
+    repeat: int = 1,
+    judge: str | None = None,
+    on_done: Any = None,
+    **kw: Any,
+) -> CaseReport:
     async with sem:
         t0 = time.perf_counter()
         result = await arewrite(case, **kw)
         latency = time.perf_counter() - t0
+        # With a model, a run counts for pass^N only when the model's own answer passed: a safe
+        # fallback to the offline engine is not the model being reliable.
+        modelled = kw.get("model") is not None or kw.get("completion") is not None
+        passes = int(_passed(case, result) and (result.source == "llm" or not modelled))
+        texts = [result.text]
+        for _ in range(repeat - 1):  # repeats measure flakiness: always fresh model answers
+            again = await arewrite(case, **{**kw, "cache": False})
+            passes += _passed(case, again) and (again.source == "llm" or not modelled)
+            texts.append(again.text)
+        judgement = await _judge(case, result.text, judge, **kw) if judge else None
+    if on_done:
+        on_done()
     golden = raw.get("golden")
     golden_violations = [
         v
@@ -135,12 +207,15 @@ async def _one(case: Case, raw: dict[str, Any], sem: asyncio.Semaphore, **kw: An
         )
         if v.blocks
     ]
-    blocks = [v for v in result.violations if v.blocks]
     kept = _facts_kept(case, result.violations)
     return CaseReport(
         id=case.id or "?",
         seed=raw.get("seed"),
-        passed=not blocks and kept == 1.0,
+        passed=_passed(case, result),
+        runs=repeat,
+        passes=passes,
+        chrf_spread=_spread([_chrf(t, golden) for t in texts]) if repeat > 1 else None,
+        judge=judgement,
         violations=result.violations,
         golden_violations=golden_violations,
         facts_kept=kept,
@@ -171,9 +246,14 @@ async def aevaluate(
     concurrency: int = 4,
     completion: AsyncCompletionFn | CompletionFn | None = None,
     cache: bool = True,
+    repeat: int = 1,
+    judge: str | None = None,
+    on_case_done: Any = None,
 ) -> EvalReport:
     if concurrency < 1:
         raise UsageError("concurrency must be at least 1")
+    if repeat < 1:
+        raise UsageError("repeat must be at least 1")
     loaded = load_eval_cases(cases)
     sem = asyncio.Semaphore(concurrency)
     t0 = time.perf_counter()
@@ -183,6 +263,9 @@ async def aevaluate(
                 c,
                 raw,
                 sem,
+                repeat=repeat,
+                judge=judge,
+                on_done=on_case_done,
                 model=model,
                 api_base=api_base,
                 timeout=timeout,
@@ -213,8 +296,31 @@ async def aevaluate(
         "prompt_tokens": sum(r.usage.prompt_tokens for r in reports if r.usage),
         "completion_tokens": sum(r.usage.completion_tokens for r in reports if r.usage),
         "cost_usd": _cost(reports),
+        "repeat": repeat,
+        "pass_hat_n": round(sum(r.passes == r.runs for r in reports) / max(1, len(reports)), 4),
+        "flaky": sorted(r.id for r in reports if 0 < r.passes < r.runs),
+        "chrf_spread_max": max(
+            (r.chrf_spread for r in reports if r.chrf_spread is not None), default=None
+        ),
+        "judge": judge,
+        "judge_means": _judge_means(reports),
     }
     return EvalReport(summary=summary, cases=list(reports))
+
+
+def _spread(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(max(known) - min(known), 2) if known else None
+
+
+def _judge_means(reports: list[CaseReport]) -> dict[str, float | None] | None:
+    judged = [r.judge for r in reports if r.judge]
+    if not judged:
+        return None
+    return {
+        p: _mean([j[p]["score"] for j in judged if p in j and j[p].get("score") is not None])
+        for p in PRINCIPLES
+    }
 
 
 def _mean(values: list[float]) -> float | None:

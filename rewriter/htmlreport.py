@@ -109,6 +109,14 @@ def render_html(report: Any) -> str:
             f"<div class='col'><h3>golden</h3><div>{html.escape(c.golden or '—')}</div></div>"
         )
         parts.append("</div>")
+        if c.judge:
+            scores = " · ".join(
+                f"{html.escape(k)} {v.get('score')}" for k, v in c.judge.items() if v.get("score")
+            )
+            reasons = "; ".join(html.escape(v.get("reason") or "") for v in c.judge.values())
+            parts.append(f"<div class='meta' title='{reasons}'>judge: {scores}</div>")
+        if c.runs > 1:
+            parts.append(f"<div class='meta'>passed {c.passes} of {c.runs} runs</div>")
         if c.violations:
             parts.append("<ul class='v'>")
             for v in c.violations:

@@ -102,3 +102,80 @@ def test_eval_cache_makes_a_rerun_free(server, tmp_path, monkeypatch, capsys) ->
     assert main([*args, "--no-cache"]) == 0
     assert len(server.requests) == 2
     capsys.readouterr()
+
+
+def _one_case_file(tmp_path):
+    case = {
+        "id": "c1",
+        "seed": "000_91a5fcf5cca8dd2c.txt",
+        "thread": [{"author": "customer", "text": "Когда придёт карта?"}],
+        "draft": "Карта будет готова 15 марта.",
+        "golden": "Карта будет готова 15 марта.",
+    }
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(case, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def test_repeat_reports_pass_hat_n_and_flaky_cases(server, tmp_path, capsys) -> None:
+    good = "Карта будет готова 15 марта — напишем, когда отправим."
+    bad = "Карта будет готова завтра."  # invented deadline and a lost date
+    server.say(good, bad, bad, bad, bad, bad, bad)
+    report = evaluate(
+        _one_case_file(tmp_path),
+        model="openai/test-model",
+        api_base=server.url,
+        repeat=2,
+        cache=False,
+    )
+    case = report.cases[0]
+    assert case.runs == 2 and case.passes == 1  # first run passed, the repeat fell back
+    assert report.summary["pass_hat_n"] == 0.0 and report.summary["flaky"] == ["c1"]
+    assert case.chrf_spread is not None and case.chrf_spread > 0
+
+
+def test_judge_scores_each_principle(server, tmp_path, capsys) -> None:
+    server.say(
+        "Карта будет готова 15 марта — напишем, когда отправим.",
+        "ten_friends: 5 — тепло и по делу\nmirroring: 4 — чуть длиннее, чем у клиента\n"
+        "real_question: 5 — ответ на вопрос\nno_templates: 5 — без шаблонов\n"
+        "honest_timelines: 5 — дата из черновика",
+    )
+    code = main(
+        [
+            "eval",
+            "--cases",
+            str(_one_case_file(tmp_path)),
+            "--model",
+            "openai/test-model",
+            "--api-base",
+            server.url,
+            "--judge",
+            "openai/judge-model",
+            "--no-cache",
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert "judge openai/judge-model: ten_friends 5.0, mirroring 4.0" in out
+    judge_request = server.requests[1]
+    assert judge_request["model"] == "judge-model"
+    assert "<reply>" in judge_request["messages"][0]["content"]
+    data = json.loads((tmp_path / "run" / "report.json").read_text(encoding="utf-8"))
+    assert data["cases"][0]["judge"]["mirroring"] == {
+        "score": 4,
+        "reason": "чуть длиннее, чем у клиента",
+    }
+    assert "judge: ten_friends 5" in (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+
+
+def test_parse_judgement_tolerates_markup() -> None:
+    from rewriter.evaluate import parse_judgement
+
+    parsed = parse_judgement(
+        "**ten_friends**: 4 — ok\n- mirroring: 5\nno_templates - 3\nwhatever: 2"
+    )
+    assert parsed["ten_friends"]["score"] == 4 and parsed["mirroring"] == {"score": 5, "reason": ""}
+    assert "whatever" not in parsed
