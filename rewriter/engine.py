@@ -18,12 +18,29 @@ def run_rule(rule: Rule, ctx: Context) -> list[Violation]:
     return KIND_FUNCS[rule.kind](rule, ctx)
 
 
+_WARM = {"done": False}
+
+
+def _warm_up() -> None:
+    """Seed the phrase-word lemmas from disk; after the first check, save them if new."""
+    from rewriter import lemmacache
+
+    _WARM["done"] = True
+    _WARM["save"] = not lemmacache.load()
+
+
 def violations_for(case: Case, text: str) -> list[Violation]:
     """Every violation of `text` read as the reply to `case`: block rules first, then by place."""
+    if not _WARM["done"]:
+        _warm_up()
     ctx = Context(case, text)
     found: list[Violation] = []
     for rule in load_rules():
         found.extend(run_rule(rule, ctx))
+    if _WARM.pop("save", False):
+        from rewriter import lemmacache
+
+        lemmacache.save()
     return sorted(found, key=lambda v: (v.severity != "block", v.span[0] if v.span else -1))
 
 

@@ -91,8 +91,13 @@ class Lexicon:
         # or exact form; prefix words are few and checked directly. Built once per lexicon.
         self._by_key: dict[str, list[int]] = {}
         self._by_prefix: list[tuple[str, int]] = []
+        # Ordered phrases are indexed by their first word; unordered ones by their most distinctive
+        # word (the anchor), so «не» or «в» does not wake every phrase that contains them.
+        self._anchor: list[int] = []
         for index, phrase in enumerate(self.phrases):
-            words = phrase.words if any_order else phrase.words[:1]
+            anchor = _anchor_index(phrase) if any_order else 0
+            self._anchor.append(anchor)
+            words = [phrase.words[anchor]]
             for word in words:
                 for value in word.values:
                     if word.kind == "prefix":
@@ -101,17 +106,6 @@ class Lexicon:
                         key = value if word.kind == "lemma" else "=" + value
                         self._by_key.setdefault(key, []).append(index)
         self._keys = frozenset(self._by_key)
-        # Per phrase, the keys each word can match: a phrase is viable in a document only if
-        # every word can match something there (checked once per document, in C).
-        self._word_keys = [
-            [
-                None
-                if w.kind == "prefix"
-                else frozenset(v if w.kind == "lemma" else "=" + v for v in w.values)
-                for w in p.words
-            ]
-            for p in self.phrases
-        ]
 
     def _candidates(self, token: Token) -> set[int]:
         found: set[int] = set()
@@ -134,23 +128,15 @@ class Lexicon:
             return []
         tokens = doc.tokens
         found: list[Match] = []
-        doc_keys = doc._keys
-        viable = {
-            i
-            for i, words in enumerate(self._word_keys)
-            if all(k is None or not k.isdisjoint(doc_keys) for k in words)
-        }
-        if not viable:
-            return []
         for i, tok in enumerate(tokens):
             if sentences is not None and tok.sent not in sentences:
                 continue
             if keys.isdisjoint(tok.lemmas) and "=" + tok.norm not in keys and not prefixes:
                 continue  # the common case: this word starts nothing
-            for index in self._candidates(tok) & viable:
+            for index in self._candidates(tok):
                 phrase = self.phrases[index]
                 if self.any_order:
-                    m = self._match_unordered(phrase, tokens, i)
+                    m = self._match_unordered(index, tokens, i)
                 else:
                     m = self._match_ordered(phrase, tokens, i)
                 if m is not None:
@@ -173,31 +159,26 @@ class Lexicon:
             last = nxt
         return Match(phrase, i, last, tokens[i].start, tokens[last].end)
 
-    def _match_unordered(self, phrase: Phrase, tokens: Sequence[Token], i: int) -> Match | None:
-        # Anchor on the earliest token of the occurrence: token i must match some word.
-        if not any(w.matches(tokens[i]) for w in phrase.words):
-            return None
+    def _match_unordered(self, index: int, tokens: Sequence[Token], i: int) -> Match | None:
+        """Token i matched the phrase's anchor word; the other words must occur within `window`
+        tokens on either side, in the same sentence, each on its own token."""
+        phrase, anchor = self.phrases[index], self._anchor[index]
         sent = tokens[i].sent
         used = {i}
-        remaining = list(phrase.words)
-        for w in remaining:
-            if w.matches(tokens[i]):
-                remaining.remove(w)
-                break
-        hi = i
-        for word in remaining:
+        lo = hi = i
+        for k, word in enumerate(phrase.words):
+            if k == anchor:
+                continue
             hit = None
-            for j in range(i + 1, min(len(tokens), i + self.window + 1)):
-                if tokens[j].sent != sent:
-                    break
-                if j not in used and word.matches(tokens[j]):
+            for j in _around(i, self.window, len(tokens)):
+                if tokens[j].sent == sent and j not in used and word.matches(tokens[j]):
                     hit = j
                     break
             if hit is None:
                 return None
             used.add(hit)
-            hi = max(hi, hit)
-        return Match(phrase, i, hi, tokens[i].start, tokens[hi].end)
+            lo, hi = min(lo, hit), max(hi, hit)
+        return Match(phrase, lo, hi, tokens[lo].start, tokens[hi].end)
 
     def any_in(self, doc: Doc) -> bool:
         return bool(self.find(doc))
@@ -210,6 +191,75 @@ def _drop_overlaps(matches: list[Match]) -> list[Match]:
             continue
         kept.append(m)
     return kept
+
+
+_FUNCTION_WORDS = frozenset(
+    [
+        "не",
+        "ни",
+        "нет",
+        "в",
+        "во",
+        "к",
+        "ко",
+        "на",
+        "с",
+        "со",
+        "у",
+        "о",
+        "об",
+        "от",
+        "из",
+        "за",
+        "по",
+        "до",
+        "для",
+        "и",
+        "а",
+        "но",
+        "я",
+        "мой",
+        "наш",
+        "вы",
+        "ваш",
+        "ты",
+        "твой",
+        "он",
+        "она",
+        "оно",
+        "они",
+        "это",
+        "этот",
+        "так",
+        "как",
+        "что",
+        "бы",
+        "же",
+        "ли",
+    ]
+)
+
+
+def _anchor_index(phrase: Phrase) -> int:
+    """The word least likely to occur by chance: not a function word, the longest."""
+
+    def weight(k: int) -> tuple[bool, int]:
+        word = phrase.words[k]
+        function = word.kind == "lemma" and not word.values.isdisjoint(_FUNCTION_WORDS)
+        return (not function, min((len(v) for v in word.values), default=0))
+
+    return max(range(len(phrase.words)), key=weight)
+
+
+def _around(i: int, window: int, n: int) -> list[int]:
+    """Token indexes nearest first: i+1, i-1, i+2, i-2 … within `window`."""
+    out = []
+    for d in range(1, window + 1):
+        if i + d < n:
+            out.append(i + d)
+        if i - d >= 0:
+            out.append(i - d)
+    return out
 
 
 _CLAUSE_BREAK = frozenset(",;:—–()")

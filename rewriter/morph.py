@@ -27,16 +27,36 @@ def normalise_word(word: str) -> str:
     return w
 
 
+# Lemmas known before pymorphy3 is asked: the phrase words of the rule files, loaded from the
+# on-disk table that `seed_lemmas` keeps (see rewriter/rules.py). Saves ~25 ms per start.
+_KNOWN: dict[str, frozenset[str]] = {}
+_COMPUTED: dict[str, frozenset[str]] = {}
+
+
 @lru_cache(maxsize=200_000)
 def lemmas(word: str) -> frozenset[str]:
     """Every lemma pymorphy3 offers for `word`, plus the normalised form itself."""
+    known = _KNOWN.get(word)
+    if known is not None:
+        return known
     w = normalise_word(word)
     if not w.isalpha() and not any(ch.isalpha() for ch in w):
         return frozenset({w})
     found = {w}
     for parse in analyzer().parse(w):
         found.add(parse.normal_form.replace("ё", "е"))
-    return frozenset(found)
+    result = frozenset(found)
+    if len(_COMPUTED) < 5000:
+        _COMPUTED[word] = result
+    return result
+
+
+def seed_lemmas(table: dict[str, list[str]]) -> None:
+    _KNOWN.update({w: frozenset(ls) for w, ls in table.items()})
+
+
+def computed_lemmas() -> dict[str, list[str]]:
+    return {w: sorted(ls) for w, ls in {**_COMPUTED, **_KNOWN}.items()}
 
 
 @lru_cache(maxsize=50_000)

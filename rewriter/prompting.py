@@ -23,7 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from rewriter.errors import TemplateError, UsageError
 from rewriter.models import Case, Violation
 from rewriter.paths import data_dir, read_yaml
-from rewriter.situation import Situation, analyse_thread
+from rewriter.situation import Situation, analyse_thread, thread_topics
 
 MAX_GUIDELINES = 10_000
 MAX_EXAMPLES = 3
@@ -101,7 +101,7 @@ def _data(folder: Path | None, name: str) -> Any:
 def situation_tags(situation: Situation) -> set[str]:
     """The flags and topics of a thread, by the names prompts/*.yaml use."""
     reg = situation.register
-    tags = set(situation.topics)
+    tags = set(thread_topics(situation.customer_texts))
     flags = {
         "legal_dispute": bool(situation.legal_dispute),
         "angry": bool(situation.angry),

@@ -44,7 +44,6 @@ class Situation:
     register: Register = Register()
     customer_name: str | None = None
     customer_texts: tuple[str, ...] = ()
-    topics: frozenset[str] = frozenset()  # billing, outage, eta… (lexicons/situation.yaml)
     injection: str | None = None  # a customer sentence that tries to instruct the model
     instructing: frozenset[int] = frozenset()  # indexes (in customer_texts) of such messages
 
@@ -117,17 +116,15 @@ def analyse_thread(customer_texts: tuple[str, ...], customer_name: str | None = 
             if hits:
                 constraints[cid] = _evidence(doc, hits[0].start)
                 break
-    topics = frozenset(
-        name for name, lexicon in topic_lexicons().items() if any(lexicon.find(d) for d in docs)
-    )
     lexicon, exceptions = situation_lexicon("injection"), situation_exceptions("injection")
-    instructing = frozenset(
-        i for i, d in enumerate(docs) if find_with_exceptions(d, lexicon, exceptions)
-    )
+    instructing: dict[int, str] = {}
+    for i, d in enumerate(docs):
+        hits = find_with_exceptions(d, lexicon, exceptions)
+        if hits:
+            instructing[i] = _evidence(d, hits[0].start)
     return Situation(
-        topics=topics,
-        injection=_flag(docs, "injection"),
-        instructing=instructing,
+        injection=instructing[max(instructing)] if instructing else None,
+        instructing=frozenset(instructing),
         legal_dispute=_flag(docs, "legal_dispute"),
         angry=_angry(docs),
         grave=_flag(docs, "grave"),
@@ -135,4 +132,14 @@ def analyse_thread(customer_texts: tuple[str, ...], customer_name: str | None = 
         register=_register(docs),
         customer_name=customer_name,
         customer_texts=customer_texts,
+    )
+
+
+@lru_cache(maxsize=1024)
+def thread_topics(customer_texts: tuple[str, ...]) -> frozenset[str]:
+    """billing, outage, eta… (lexicons/situation.yaml: topics). Prompts need them, checks don't,
+    so they are kept out of `analyse_thread`."""
+    docs = [analyse(t) for t in customer_texts]
+    return frozenset(
+        name for name, lexicon in topic_lexicons().items() if any(lexicon.find(d) for d in docs)
     )
