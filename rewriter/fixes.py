@@ -19,18 +19,6 @@ from rewriter.rules import Rule
 from rewriter.text import analyse
 from rewriter.vocab import lexicon_from
 
-# What the customer may have sent that deserves concrete thanks (seed: «спасибо за скриншот»).
-_THANKS_FOR = (
-    ("скриншот", "Спасибо за скриншот"),
-    ("скрин", "Спасибо за скриншот"),
-    ("фото", "Спасибо за фото"),
-    ("видео", "Спасибо за видео"),
-    ("запись", "Спасибо за запись"),
-    ("выписка", "Спасибо за выписку"),
-    ("чек", "Спасибо за чек"),
-    ("подробно", "Спасибо, что так подробно всё описали"),
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Edit:
@@ -39,10 +27,12 @@ class Edit:
     replacement: str
 
 
-def _thanks(ctx: Context) -> str:
+def _thanks(rule: Rule, ctx: Context) -> str:
+    """Concrete thanks for what the customer sent (the rule file's `thanks_for`), or nothing."""
+    table: dict[str, str] = rule.params.get("thanks_for", {})
     for text in reversed(ctx.case.customer_texts):
         doc = analyse(text)
-        for lemma, phrase in _THANKS_FOR:
+        for lemma, phrase in table.items():
             if doc.has_lemma(lemma):
                 return phrase
     return ""
@@ -67,7 +57,7 @@ def _replace_edit(rule: Rule, ctx: Context, v: Violation) -> Edit | None:
     lexicon: Lexicon = lexicon_from(rule.params.get("lexicon"))
     match = next((m for m in lexicon.find(ctx.doc) if (m.start, m.end) == v.span), None)
     replacement = (match.phrase.extra or {}).get("replace", "") if match else ""
-    replacement = replacement.format(thanks=_thanks(ctx), name=ctx.case.customer_name or "")
+    replacement = replacement.format(thanks=_thanks(rule, ctx), name=ctx.case.customer_name or "")
     start, end = v.span
     if not replacement:
         # Dropping the phrase: if it was the whole sentence, drop the sentence.
