@@ -388,13 +388,14 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
     s = ctx.situation
     reg = s.register
     why = s.angry or s.grave or s.legal_dispute
-    mirror = f"клиент пишет: «{_clip(s.customer_texts[-1])}»" if s.customer_texts else None
+    reasons: dict[str, str] = rule.params["reasons"]
+    quoted = why or (s.customer_texts[-1] if s.customer_texts else None)
+    evidence = rule.params["evidence"].format(quote=_clip(quoted)) if quoted else None
     text = ctx.text
     out: list[Violation] = []
 
     def add(start: int, end: int, reason: str) -> None:
-        evidence = f"клиент пишет: «{_clip(why)}»" if why else mirror
-        out.append(violation(rule, ctx, start, end, reason=reason, evidence=evidence))
+        out.append(violation(rule, ctx, start, end, reason=reasons[reason], evidence=evidence))
 
     # Playful emoji and smileys: up to what the customer used (none at all when it is serious).
     allowed = 0 if s.serious else reg.playful + (1 if reg.positive else 0)
@@ -407,39 +408,29 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
         + [(m.start(), m.end()) for m in style_pattern("playful_smiley").finditer(text)]
     )
     for start, end in markers[allowed:]:
-        add(
-            start,
-            end,
-            "смайлики и эмодзи сверх того, что использует клиент"
-            if not why
-            else "смайлики неуместны: клиенту сейчас не до шуток",
-        )
+        add(start, end, "playful_serious" if why else "playful")
     sad = [(m.start(), m.end()) for m in style_pattern("sad_smiley").finditer(text)]
     sad += [(m.start(), m.end()) for m in style_pattern("sad_emoji").finditer(text)]
     for start, end in sorted(sad)[1:]:
-        add(start, end, "больше одного грустного смайлика")
+        add(start, end, "sad")
     if why or not reg.shouting:
         for m in style_pattern("shouting").finditer(text):
-            add(m.start(), m.end(), "восклицания громче, чем у клиента")
+            add(m.start(), m.end(), "shouting")
     customer_docs = [analyse(t) for t in s.customer_texts]
-    for key, reason in (
-        ("jokes", "шутливый тон"),
-        ("pet_names", "панибратское обращение"),
-        ("diminutives", "уменьшительно-ласкательные слова"),
-    ):
+    for key in ("jokes", "pet_names", "diminutives"):
         for m in _lex(rule, key).find(ctx.doc):
             used = any(_lex(rule, key).find(d) for d in customer_docs) and not why
             echoed = any(
                 any(w.matches(t) for t in d.tokens) for d in customer_docs for w in m.phrase.words
             )
             if not (used and echoed):
-                add(m.start, m.end, reason)
+                add(m.start, m.end, key)
     if not reg.uses_ty:
         for m in situation_lexicon("informal_you").find(ctx.doc):
-            add(m.start, m.end, "обращение на «ты», хотя клиент на «ты» не переходил")
+            add(m.start, m.end, "informal_you")
     if (reg.uses_vy or reg.formal_greeting) and not reg.informal_greeting:
         for m in situation_lexicon("informal_greeting").find(ctx.doc):
-            add(m.start, m.end, "«привет» в ответ на формальное обращение")
+            add(m.start, m.end, "informal_greeting")
     return out
 
 

@@ -10,11 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from rewriter.morph import lemmas, normalise_word
 from rewriter.text import Doc, Token
 
-NEGATIONS = frozenset({"не", "ни", "нет", "никак", "никакой", "нельзя", "без"})
+
+@cache
+def grammar(name: str) -> frozenset[str]:
+    """A closed word list of guardrails/lexicons/grammar.yaml (negations, modals…)."""
+    from rewriter.paths import data_dir, read_yaml
+
+    return frozenset(read_yaml(data_dir("guardrails") / "lexicons" / "grammar.yaml")[name])
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,59 +200,12 @@ def _drop_overlaps(matches: list[Match]) -> list[Match]:
     return kept
 
 
-_FUNCTION_WORDS = frozenset(
-    [
-        "не",
-        "ни",
-        "нет",
-        "в",
-        "во",
-        "к",
-        "ко",
-        "на",
-        "с",
-        "со",
-        "у",
-        "о",
-        "об",
-        "от",
-        "из",
-        "за",
-        "по",
-        "до",
-        "для",
-        "и",
-        "а",
-        "но",
-        "я",
-        "мой",
-        "наш",
-        "вы",
-        "ваш",
-        "ты",
-        "твой",
-        "он",
-        "она",
-        "оно",
-        "они",
-        "это",
-        "этот",
-        "так",
-        "как",
-        "что",
-        "бы",
-        "же",
-        "ли",
-    ]
-)
-
-
 def _anchor_index(phrase: Phrase) -> int:
     """The word least likely to occur by chance: not a function word, the longest."""
 
     def weight(k: int) -> tuple[bool, int]:
         word = phrase.words[k]
-        function = word.kind == "lemma" and not word.values.isdisjoint(_FUNCTION_WORDS)
+        function = word.kind == "lemma" and not word.values.isdisjoint(grammar("function_words"))
         return (not function, min((len(v) for v in word.values), default=0))
 
     return max(range(len(phrase.words)), key=weight)
@@ -271,23 +231,17 @@ def is_negated(doc: Doc, match: Match, *, before: int = 3) -> bool:
     «не сможем вернуть» is negated; «если не найдём — вернём» is not: the dash ends the clause.
     """
     tokens = doc.tokens
-    if any(tokens[j].norm in NEGATIONS for j in range(match.first, match.last + 1)):
+    if any(tokens[j].norm in grammar("negations") for j in range(match.first, match.last + 1)):
         return True
     j = match.first - 1
     while j >= 0 and match.first - j <= before:
         gap = doc.text[tokens[j].end : tokens[j + 1].start]
         if tokens[j].sent != tokens[match.first].sent or _CLAUSE_BREAK & set(gap):
             return False
-        if tokens[j].norm in NEGATIONS:
+        if tokens[j].norm in grammar("negations"):
             return True
         j -= 1
     return False
-
-
-_MODALS = frozenset({"получиться", "мочь", "смочь", "выйти", "удаться", "получаться"})
-
-
-_NEW_CLAUSE = frozenset({"если", "когда", "но", "а", "и", "чтобы", "пока", "хотя", "или"})
 
 
 def is_negated_after(doc: Doc, match: Match, *, after: int = 8) -> bool:
@@ -301,12 +255,17 @@ def is_negated_after(doc: Doc, match: Match, *, after: int = 8) -> bool:
         if (
             tokens[j].sent != tokens[match.first].sent
             or (_CLAUSE_BREAK - {","}) & set(gap)
-            or tokens[j].norm in _NEW_CLAUSE  # «вернём, если не сможем починить» still promises
+            or tokens[j].norm
+            in grammar("new_clause")  # «вернём, если не сможем починить» still promises
         ):
             return False
         if tokens[j].norm in ("нельзя", "невозможно"):
             return True
-        if tokens[j].norm == "не" and j + 1 < end and not tokens[j + 1].lemmas.isdisjoint(_MODALS):
+        if (
+            tokens[j].norm == "не"
+            and j + 1 < end
+            and not tokens[j + 1].lemmas.isdisjoint(grammar("modals"))
+        ):
             return True
     return False
 
