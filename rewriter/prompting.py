@@ -117,31 +117,19 @@ def situation_tags(situation: Situation) -> set[str]:
     return tags
 
 
-_LINE_ORDER = (
-    "injection",
-    "legal_dispute",
-    "angry",
-    "grave",
-    "uses_ty",
-    "formal",
-    "playful",
-    "newcomer",
-    "eta",
-)
-
-
 def situation_lines(situation: Situation, settings: PromptSettings | None = None) -> list[str]:
-    """The lines of prompts/situation.yaml whose condition holds for this thread."""
+    """The lines of prompts/situation.yaml whose condition holds for this thread, in file order."""
     settings = settings or PromptSettings.resolve()
     texts: dict[str, str] = _data(settings.folder, "situation.yaml") or {}
     tags = situation_tags(situation)
-    keys = [k for k in _LINE_ORDER if k in tags] + sorted(
-        t for t in tags if t.startswith("constraint_")
-    )
-    lines = [texts[k] for k in keys if k in texts]
-    if situation.customer_name and "name" in texts:
-        lines.append(texts["name"].format(name=situation.customer_name))
-    return lines
+    if situation.customer_name:
+        tags.add("name")
+    # The file's order is the prompt's order: a team that overrides the file controls both.
+    return [
+        line.format(name=situation.customer_name) if key == "name" else line
+        for key, line in texts.items()
+        if key in tags
+    ]
 
 
 def choose_examples(
