@@ -178,6 +178,8 @@ def check_unsupported(rule: Rule, ctx: Context) -> list[Violation]:
         found = _unsupported_promises(rule, ctx, sources)
     else:
         raise ValueError(f"{rule.id}: unknown extract {what!r}")
+    if not found:
+        return found  # the common case: no evidence to write
     evidence = _searched(ctx, p["sources"])
     return [v.model_copy(update={"evidence": evidence}) for v in found]
 

@@ -62,12 +62,6 @@ def _warn(line: str) -> None:
     typer.echo(line, err=True)
 
 
-def _format_violation(v: Any) -> str:
-    where = f" [{v.span[0]}:{v.span[1]}]" if v.span else ""
-    text = f" «{v.text}»" if v.text else ""
-    return f"{v.severity:5} {v.rule}{text}{where}: {v.message}"
-
-
 @app.command()
 def rewrite(
     case: Annotated[str, typer.Argument(help="Case file (JSON or YAML), or - for stdin.")],
@@ -132,8 +126,10 @@ def rewrite(
             _warn(f"h2h: warning: {error}")
         if result.errors:
             _warn("h2h: warning: the model's answer was not used; this is the offline rewrite")
+        from rewriter.display import headline
+
         for v in result.violations:
-            _warn(f"h2h: {_format_violation(v)}")
+            _warn(f"h2h: {headline(v)}: {v.message}")
     raise typer.Exit(0 if result.ok else 1)
 
 

@@ -30,14 +30,19 @@ def marked(text: str, violations: Sequence[Violation]) -> str:
     return "".join(out)
 
 
+def headline(v: Violation) -> str:
+    """«block  invented-deadline «до пятницы» [12:22]»: one violation in one line."""
+    where = f" [{v.span[0]}:{v.span[1]}]" if v.span else ""
+    quoted = f" «{v.text}»" if v.text else ""
+    return f"{v.severity:5}  {v.rule}{quoted}{where}"
+
+
 def format_check(result: CheckResult, text: str, width: int = 100) -> str:
     if not result.violations:
         return "ok: no violations"
     lines: list[str] = []
     for v in result.violations:
-        where = f" [{v.span[0]}:{v.span[1]}]" if v.span else ""
-        quoted = f" «{v.text}»" if v.text else ""
-        lines.append(f"{v.severity:5}  {v.rule}{quoted}{where}")
+        lines.append(headline(v))
         lines += textwrap.wrap(
             v.message, width - 7, initial_indent="       ", subsequent_indent="       "
         )

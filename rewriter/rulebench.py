@@ -134,24 +134,17 @@ def bench_rules(path: Path | None = None) -> BenchReport:
             expected, got = rid in item.expect, rid in fired
             if expected and got:
                 score.tp += 1
-            elif got:
-                score.fp += 1
+            elif got or expected:
+                kind = "false positive" if got else "false negative"
+                if got:
+                    score.fp += 1
+                else:
+                    score.fn += 1
                 errors.append(
                     {
                         "case": item.where,
                         "rule": rid,
-                        "kind": "false positive",
-                        "reply": item.case.reply,
-                        "note": item.note,
-                    }
-                )
-            elif expected:
-                score.fn += 1
-                errors.append(
-                    {
-                        "case": item.where,
-                        "rule": rid,
-                        "kind": "false negative",
+                        "kind": kind,
                         "reply": item.case.reply,
                         "note": item.note,
                     }

@@ -63,17 +63,30 @@ def test_eval_cli_writes_reports(tmp_path, capsys) -> None:
     assert "passed" in out
 
 
-def test_eval_with_a_model_server(server, tmp_path, capsys) -> None:
-    """One case file against the scripted server: the model answer is judged like any other."""
+def _one_case_file(tmp_path, **overrides):
+    """A one-case JSONL file (a card question by default) for runs against the scripted server."""
     case = {
-        "id": "court",
+        "id": "c1",
         "seed": "000_91a5fcf5cca8dd2c.txt",
-        "thread": [{"author": "customer", "text": "Подаю на вас в суд."}],
-        "draft": "Держите промокод SORRY10. Ответ юристов придёт в течение 10 рабочих дней.",
-        "golden": "Ответ юристов придёт в течение 10 рабочих дней.",
+        "thread": [{"author": "customer", "text": "Когда придёт карта?"}],
+        "draft": "Карта будет готова 15 марта.",
+        "golden": "Карта будет готова 15 марта.",
+        **overrides,
     }
     path = tmp_path / "one.jsonl"
     path.write_text(json.dumps(case, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def test_eval_with_a_model_server(server, tmp_path, capsys) -> None:
+    """One case file against the scripted server: the model answer is judged like any other."""
+    path = _one_case_file(
+        tmp_path,
+        id="court",
+        thread=[{"author": "customer", "text": "Подаю на вас в суд."}],
+        draft="Держите промокод SORRY10. Ответ юристов придёт в течение 10 рабочих дней.",
+        golden="Ответ юристов придёт в течение 10 рабочих дней.",
+    )
     server.say(Reply(content="Ответ юристов придёт в течение 10 рабочих дней."))
     code = main(
         ["eval", "--cases", str(path), "--model", "openai/test-model", "--api-base", server.url]
@@ -84,15 +97,7 @@ def test_eval_with_a_model_server(server, tmp_path, capsys) -> None:
 
 def test_eval_cache_makes_a_rerun_free(server, tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("H2H_CACHE_DIR", str(tmp_path / "cache"))
-    case = {
-        "id": "c1",
-        "seed": "000_91a5fcf5cca8dd2c.txt",
-        "thread": [{"author": "customer", "text": "Когда придёт карта?"}],
-        "draft": "Карта будет готова 15 марта.",
-        "golden": "Карта будет готова 15 марта.",
-    }
-    path = tmp_path / "one.jsonl"
-    path.write_text(json.dumps(case, ensure_ascii=False) + "\n", encoding="utf-8")
+    path = _one_case_file(tmp_path)
     server.say("Карта будет готова 15 марта — напишем, как только её отправят.")
     args = ["eval", "--cases", str(path), "--model", "openai/test-model", "--api-base", server.url]
     assert main(args) == 0
@@ -102,19 +107,6 @@ def test_eval_cache_makes_a_rerun_free(server, tmp_path, monkeypatch, capsys) ->
     assert main([*args, "--no-cache"]) == 0
     assert len(server.requests) == 2
     capsys.readouterr()
-
-
-def _one_case_file(tmp_path):
-    case = {
-        "id": "c1",
-        "seed": "000_91a5fcf5cca8dd2c.txt",
-        "thread": [{"author": "customer", "text": "Когда придёт карта?"}],
-        "draft": "Карта будет готова 15 марта.",
-        "golden": "Карта будет готова 15 марта.",
-    }
-    path = tmp_path / "one.jsonl"
-    path.write_text(json.dumps(case, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
 
 
 def test_repeat_reports_pass_hat_n_and_flaky_cases(server, tmp_path, capsys) -> None:
