@@ -163,3 +163,28 @@ def test_sentence_start() -> None:
     assert is_sentence_start(text, text.index("Вы"))
     assert is_sentence_start(text, text.rindex("Вы"))
     assert not is_sentence_start("Мы Вам", 3)
+
+
+def test_lemma_table_is_written_and_consulted(tmp_path, monkeypatch) -> None:
+    """The on-disk table of phrase-word lemmas: saved after a check, then used instead of
+    pymorphy3 (a fresh word proves pymorphy3 still answers what the table lacks)."""
+    import json
+
+    from rewriter import lemmacache, morph
+
+    monkeypatch.setattr(lemmacache, "_table_path", lambda: tmp_path / "lemmas-test.json")
+    from rewriter import Case, check
+
+    check(Case(draft="Спасибо за обращение!"))
+    lemmacache.save()
+    table = json.loads((tmp_path / "lemmas-test.json").read_text(encoding="utf-8"))
+    assert "обращение" in table and "обращение" in table["обращение"]
+
+    monkeypatch.setattr(morph, "_KNOWN", {})
+    morph.lemmas.cache_clear()
+    try:
+        morph.seed_lemmas({"зюзюка": ["особая-лемма"]})
+        assert morph.lemmas("зюзюка") == frozenset({"особая-лемма"})  # from the table
+        assert "кошка" in morph.lemmas("кошками")  # not in the table: pymorphy3 answers
+    finally:
+        morph.lemmas.cache_clear()

@@ -106,10 +106,15 @@ def test_code_fences_and_quotes_are_stripped(server, tariff) -> None:
     assert result.source == "llm" and result.text == GOOD_TARIFF
 
 
-def test_arewrite_through_litellm_async(server, tariff) -> None:
+@pytest.mark.parametrize("transport", ["http", "litellm"])
+def test_arewrite_async_paths(server, tariff, monkeypatch, transport) -> None:
+    """Both async transports: the direct HTTP client and litellm's acompletion."""
+    if transport == "litellm":
+        monkeypatch.setenv("H2H_TRANSPORT", "litellm")
     server.say(GOOD_TARIFF)
     result = asyncio.run(arewrite(tariff, MODEL, api_base=server.url, timeout=10))
     assert result.source == "llm" and result.text == GOOD_TARIFF
+    assert len(server.requests) == 1 and server.requests[0]["model"] == "test-model"
 
 
 def test_cli_rewrite_with_model(server, capsys) -> None:
