@@ -145,6 +145,12 @@ def check(
     summary: Annotated[
         bool, typer.Option(help="With --jsonl: counts per rule and the worst cases, on stderr.")
     ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            min=0, help="With --jsonl: worker processes; 0 = one per core for long files."
+        ),
+    ] = 0,
 ) -> None:
     """Check a reply (or the draft when there is no reply) against every rule."""
     from rewriter.engine import check as do_check
@@ -152,7 +158,7 @@ def check(
     if (case is None) == (jsonl is None):
         raise UsageError("give either CASE or --jsonl FILE")
     if jsonl is not None:  # JSONL in, JSONL out: one result per line, same order
-        raise typer.Exit(_check_jsonl(jsonl, summary))
+        raise typer.Exit(_check_jsonl(jsonl, summary, jobs))
     from rewriter.loading import load_case
 
     loaded = load_case(case or "-")
@@ -171,41 +177,25 @@ def check(
     raise typer.Exit(0 if result.ok else 1)
 
 
-def _check_jsonl(source: str, summary: bool) -> int:
-    import gc
-
+def _check_jsonl(source: str, summary: bool, jobs: int) -> int:
+    from rewriter.batch import checking, read_lines
     from rewriter.display import Audit
-    from rewriter.engine import check as do_check
-    from rewriter.loading import iter_jsonl
-    from rewriter.models import parse_case
 
     audit = Audit()
     worst = 0
-    lines = list(iter_jsonl(source))
-    # A batch allocates millions of short-lived, acyclic objects: move what exists out of the
-    # collector's way and let it run rarely (25% faster on 10,000 cases).
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
-    with _progress(len(lines)) as advance:
-        for lineno, obj, error in lines:
+    _, items = read_lines(source)
+    with checking(items, jobs) as outcomes, _progress(len(items)) as advance:
+        for outcome in outcomes:
             advance()
-            if error is None:
-                try:
-                    case = parse_case(obj, where=f"line {lineno}")
-                    result = do_check(case)
-                except UsageError as exc:
-                    error = str(exc)
-            if error is not None:
+            typer.echo(outcome.output)
+            if outcome.error is not None:
                 worst = 2
                 audit.bad_lines += 1
-                _warn(f"h2h: {error}")
-                case_id = obj.get("id") if isinstance(obj, dict) else None
-                typer.echo(_dump({"id": case_id, "ok": False, "violations": [], "error": error}))
+                _warn(f"h2h: {outcome.error}")
                 continue
-            if not result.ok:
+            if not outcome.ok:
                 worst = max(worst, 1)
-            audit.add(case.id or f"line {lineno}", case.reply or case.draft or "", result)
-            typer.echo(_dump(result.model_dump(mode="json")))
+            audit.add(outcome.case_id, outcome.excerpt, outcome.marks)
     if summary:
         _warn(audit.format())
     return worst

@@ -101,17 +101,18 @@ class Audit:
         self.worst_n = worst
         self.worst: list[tuple[int, int, int, str, str, list[str]]] = []
 
-    def add(self, case_id: Any, reply: str, result: CheckResult) -> None:
+    def add(self, case_id: Any, reply: str, marks: Sequence[tuple[str, str]]) -> None:
+        """One checked case; `marks` are the (rule, severity) of its violations."""
         self.cases += 1
-        blocks = [v for v in result.violations if v.blocks]
+        blocks = [rule for rule, severity in marks if severity == "block"]
         self.blocked += bool(blocks)
-        for v in result.violations:
-            self.by_rule[v.rule] += 1
-            self.severity[v.rule] = v.severity
-        if result.violations:
-            rules = sorted({v.rule for v in result.violations})
+        for rule, severity in marks:
+            self.by_rule[rule] += 1
+            self.severity[rule] = severity
+        if marks:
+            rules = sorted({rule for rule, _ in marks})
             # Worst first: most distinct block rules, then block findings, then all findings.
-            score = (len({v.rule for v in blocks}), len(blocks), len(result.violations))
+            score = (len(set(blocks)), len(blocks), len(marks))
             self.worst.append((*score, str(case_id), reply, rules))
             self.worst.sort(key=lambda w: (-w[0], -w[1], -w[2]))
             del self.worst[self.worst_n :]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,20 +60,6 @@ def parse_document(text: str, name: str) -> Any:
 def load_case(source: str) -> Case:
     text, name = read_text(source)
     return parse_case(parse_document(text, name), where=name)
-
-
-def iter_jsonl(source: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    """(line number, raw object or None, error or None) for every non-blank line."""
-    text, name = read_text(source)
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield lineno, None, f"{name}:{lineno}: invalid JSON: {exc.msg}"
-            continue
-        yield lineno, obj, None
 
 
 def load_cases_file(path: Path) -> list[dict[str, Any]]:
