@@ -165,13 +165,7 @@ def check_unsupported(rule: Rule, ctx: Context) -> list[Violation]:
     sources = ctx.source_texts(p["sources"])
     what = p["extract"]
     if what == "deadlines":
-        keys = commitment_keys(sources)
-        weak = commitment_keys(ctx.source_texts(p.get("weak_sources", [])))
-        found = [
-            violation(rule, ctx, c.start, c.end)
-            for c in extract_commitments(ctx.text)
-            if c.key not in keys and not (c.key in weak and not _commits(ctx.doc, c.start))
-        ]
+        found = _unsupported_deadlines(rule, ctx, sources)
     elif what == "facts":
         found = _unsupported_facts(rule, ctx, sources)
     elif what == "promises":
@@ -212,6 +206,23 @@ def _clip(text: str, limit: int = 120) -> str:
     return one if len(one) <= limit else one[: limit - 1] + "…"
 
 
+# The reply is read first and the sources only for what it claims: most replies name no time,
+# no new fact and no promise, and then no source needs analysing at all.
+
+
+def _unsupported_deadlines(rule: Rule, ctx: Context, sources: list[str]) -> list[Violation]:
+    keys = commitment_keys(sources) if (claimed := extract_commitments(ctx.text)) else set()
+    unsupported = [c for c in claimed if c.key not in keys]
+    if not unsupported:
+        return []
+    weak = commitment_keys(ctx.source_texts(rule.params.get("weak_sources", [])))
+    return [
+        violation(rule, ctx, c.start, c.end)
+        for c in unsupported
+        if not (c.key in weak and not _commits(ctx.doc, c.start))
+    ]
+
+
 def _commits(doc: Doc, offset: int) -> bool:
     """The sentence promises something about the future («завтра всё починят»), as opposed to
     naming a time that passed («пришлось ждать два часа»)."""
@@ -223,21 +234,25 @@ def _commits(doc: Doc, offset: int) -> bool:
 
 def _unsupported_facts(rule: Rule, ctx: Context, sources: list[str]) -> list[Violation]:
     kinds = set(rule.params.get("kinds", LOSABLE | {"name"}))
+    # Time commitments are reported by invented-deadline; vague time is nobody's business.
+    taken = [(c.start, c.end) for c in extract_commitments(ctx.text)]
+    claimed = [
+        f
+        for f in extract_facts(ctx.text)
+        if f.kind in kinds and not any(s < f.end and f.start < e for s, e in taken)
+    ]
+    if not claimed:
+        return []
     keys = fact_keys(sources)
     names = {f.key for t in sources for f in extract_facts(t) if f.kind == "name"}
     for m in ctx.case.thread:
         if m.name:
             names |= {"name:" + name_lemma(part) for part in m.name.split()}
-    # Time commitments are reported by invented-deadline; vague time is nobody's business.
-    taken = [(c.start, c.end) for c in extract_commitments(ctx.text)]
-    out = []
-    for f in extract_facts(ctx.text):
-        if f.kind not in kinds or any(s < f.end and f.start < e for s, e in taken):
-            continue
-        known = names if f.kind == "name" else keys
-        if f.key not in known:
-            out.append(violation(rule, ctx, f.start, f.end, kind=f.kind))
-    return out
+    return [
+        violation(rule, ctx, f.start, f.end, kind=f.kind)
+        for f in claimed
+        if f.key not in (names if f.kind == "name" else keys)
+    ]
 
 
 def _promise_groups(rule: Rule) -> dict[str, Lexicon]:
@@ -271,15 +286,14 @@ def _is_question(doc: Doc, m: Match) -> bool:
 
 
 def _unsupported_promises(rule: Rule, ctx: Context, sources: list[str]) -> list[Violation]:
+    claimed = promises_in(rule, ctx.doc)
+    if not claimed:
+        return []
     supported: set[str] = set()
     for t in sources:
         doc = analyse(t)
         supported |= {g for g, m in promises_in(rule, doc) if not _is_question(doc, m)}
-    return [
-        violation(rule, ctx, m.start, m.end, group=g)
-        for g, m in promises_in(rule, ctx.doc)
-        if g not in supported
-    ]
+    return [violation(rule, ctx, m.start, m.end, group=g) for g, m in claimed if g not in supported]
 
 
 # --- lost ----------------------------------------------------------------------------------------
@@ -291,6 +305,11 @@ def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
     from rewriter.engine import rules_by_id, run_rule  # the rules this one defers to
 
     draft = ctx.case.draft or ""
+    kinds = set(rule.params.get("kinds", LOSABLE))
+    kept = fact_keys([ctx.text])
+    missing = [f for f in extract_facts(draft) if f.kind in kinds and f.key not in kept]
+    if not missing:
+        return []  # the common case: every fact is still there, nothing else to look at
     removed: list[tuple[int, int]] = []
     draft_ctx = Context(ctx.case, draft)
     for rid in rule.params.get("except_removed_by", []):
@@ -298,18 +317,14 @@ def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
             if v.span:
                 s = draft_ctx.doc.sentence_span(draft_ctx.doc.sentence_of(v.span[0]))
                 removed.append(s)
-    kinds = set(rule.params.get("kinds", LOSABLE))
-    kept = fact_keys([ctx.text])
     # A number inside a duration is kept when the reply states the same duration in other units
     # («2 недели» → «14 дней»).
     kept_times = commitment_keys([ctx.text])
     draft_times = extract_commitments(draft, require_cue=False)
     out = []
     seen: set[str] = set()
-    for f in extract_facts(draft):
-        if f.kind not in kinds or f.key in kept or f.key in seen:
-            continue
-        if any(s <= f.start and f.end <= e for s, e in removed):
+    for f in missing:
+        if f.key in seen or any(s <= f.start and f.end <= e for s, e in removed):
             continue
         if any(c.start <= f.start and f.end <= c.end and c.key in kept_times for c in draft_times):
             continue

@@ -36,6 +36,8 @@ _ID = re.compile(
 _ORDINAL_SUFFIX = re.compile(r"^\d+-?(?:го|ого|его|й|ый|ий|я|е|х|ти|ми|ю|м|му|ом|ым)$", re.I)
 _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?(?![\d])")
 _TRAILING = ".,!?;:)»\"'"
+_DIGIT = re.compile(r"\d")
+_URL_HINT = re.compile(r"://|www\.|[\w-]\.\w", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,37 +131,22 @@ def extract_facts(text: str) -> tuple[Fact, ...]:
         facts.append(Fact(kind, key, start, end, text[start:end]))
         spans.append((start, end))
 
-    for m in _EMAIL.finditer(text):
+    # Each pattern runs only where its tell-tale character occurs: most texts have no «@», no
+    # «:» between digits and no web address, and a third of them no digit at all.
+    digits = _DIGIT.search(text) is not None
+    emails = _EMAIL.finditer(text) if "@" in text else ()
+    urls = _URL.finditer(text) if _URL_HINT.search(text) else ()
+    for m in emails:
         add("email", "email:" + m.group().lower().rstrip(_TRAILING), m.start(), m.end())
-    for m in _URL.finditer(text):
+    for m in urls:
         if _claimed(spans, m.start(), m.end()):
             continue
         url = m.group().rstrip(_TRAILING)
         add("url", _url_key(url), m.start(), m.start() + len(url))
-    for m in CARD.finditer(text):
-        digits = "".join(ch for ch in m.group() if ch.isdigit())
-        if 13 <= len(digits) <= 19 and luhn_ok(digits) and not _claimed(spans, m.start(), m.end()):
-            add("card", "card:" + digits, m.start(), m.end())
-    for m in _PHONE.finditer(text):
-        if not _claimed(spans, m.start(), m.end()):
-            add("phone", _phone_key(m.group()), m.start(), m.end())
-    for m in _DATE_NUM.finditer(text):
-        if _claimed(spans, m.start(), m.end()):
-            continue
-        day, month = int(m.group(1)), int(m.group(2))
-        # «12.03» or «5.3.2025» is a date; «1.5» (one-digit month, no year) is a decimal number.
-        looks_like_date = m.group(3) is not None or len(m.group(2)) == 2
-        if looks_like_date and 1 <= day <= 31 and 1 <= month <= 12:
-            add("date", f"date:{month:02d}-{day:02d}", m.start(), m.end())
-    for m in _TIME.finditer(text):
-        if not _claimed(spans, m.start(), m.end()):
-            add("time", f"time:{int(m.group(1)):02d}:{m.group(2)}", m.start(), m.end())
-    for m in _ID.finditer(text):
-        if _claimed(spans, m.start(), m.end()) or _ORDINAL_SUFFIX.match(m.group()):
-            continue
-        add("id", "id:" + m.group().upper().replace("Ё", "Е"), m.start(), m.end())
+    if digits:
+        _digit_facts(text, add, spans)
     _word_dates(text, add, spans)
-    for m in _NUMBER.finditer(text):
+    for m in _NUMBER.finditer(text) if digits else ():
         if _claimed(spans, m.start(), m.end()):
             continue
         value = _parse_number(m.group(1), m.group(2))
@@ -173,6 +160,32 @@ def extract_facts(text: str) -> tuple[Fact, ...]:
     _names(text, add, spans)
     facts.sort(key=lambda f: f.start)
     return tuple(facts)
+
+
+def _digit_facts(text: str, add, spans) -> None:
+    """Cards, phones, numeric dates, clock times and ids: all need a digit."""
+    for m in CARD.finditer(text):
+        digits = "".join(ch for ch in m.group() if ch.isdigit())
+        if 13 <= len(digits) <= 19 and luhn_ok(digits) and not _claimed(spans, m.start(), m.end()):
+            add("card", "card:" + digits, m.start(), m.end())
+    for m in _PHONE.finditer(text):
+        if not _claimed(spans, m.start(), m.end()):
+            add("phone", _phone_key(m.group()), m.start(), m.end())
+    for m in _DATE_NUM.finditer(text) if "." in text else ():
+        if _claimed(spans, m.start(), m.end()):
+            continue
+        day, month = int(m.group(1)), int(m.group(2))
+        # «12.03» or «5.3.2025» is a date; «1.5» (one-digit month, no year) is a decimal number.
+        looks_like_date = m.group(3) is not None or len(m.group(2)) == 2
+        if looks_like_date and 1 <= day <= 31 and 1 <= month <= 12:
+            add("date", f"date:{month:02d}-{day:02d}", m.start(), m.end())
+    for m in _TIME.finditer(text) if ":" in text else ():
+        if not _claimed(spans, m.start(), m.end()):
+            add("time", f"time:{int(m.group(1)):02d}:{m.group(2)}", m.start(), m.end())
+    for m in _ID.finditer(text):
+        if _claimed(spans, m.start(), m.end()) or _ORDINAL_SUFFIX.match(m.group()):
+            continue
+        add("id", "id:" + m.group().upper().replace("Ё", "Е"), m.start(), m.end())
 
 
 _MULTIPLIER = re.compile(r"[ \u00a0]*(тыс|тысяч\w*|млн|миллион\w*|млрд|миллиард\w*)\b\.?")
