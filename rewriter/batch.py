@@ -35,10 +35,6 @@ class Outcome(NamedTuple):
     marks: tuple[tuple[str, str], ...]  # (rule, severity) of every violation
 
 
-def dump(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)
-
-
 def check_line(item: tuple[str, int, str]) -> Outcome:
     from rewriter.engine import check
     from rewriter.models import parse_case
@@ -58,11 +54,15 @@ def check_line(item: tuple[str, int, str]) -> Outcome:
         else:
             marks = tuple((v.rule, v.severity) for v in result.violations)
             text = case.reply if case.reply is not None else case.draft or ""
-            output = dump(result.model_dump(mode="json"))
+            output = result.model_dump_json()
             case_id = case.id or f"line {lineno}"
             return Outcome(lineno, output, None, result.ok, case_id, text, marks)
     case_id = obj.get("id") if isinstance(obj, dict) else None
-    output = dump({"id": case_id, "ok": False, "violations": [], "error": error})
+    output = json.dumps(
+        {"id": case_id, "ok": False, "violations": [], "error": error},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     return Outcome(lineno, output, error, False, str(case_id), "", ())
 
 

@@ -210,9 +210,23 @@ def _clip(text: str, limit: int = 120) -> str:
 # no new fact and no promise, and then no source needs analysing at all.
 
 
+def _unsupported(
+    claims: set[str], sources: list[str], keys_of: Callable[[str], set[str]]
+) -> set[str]:
+    """The claimed keys no source states. Sources are read in order (the draft first) and only
+    until every claim is found."""
+    pending = set(claims)
+    for text in sources:
+        if not pending:
+            break
+        pending -= keys_of(text)
+    return pending
+
+
 def _unsupported_deadlines(rule: Rule, ctx: Context, sources: list[str]) -> list[Violation]:
-    keys = commitment_keys(sources) if (claimed := extract_commitments(ctx.text)) else set()
-    unsupported = [c for c in claimed if c.key not in keys]
+    claimed = extract_commitments(ctx.text)
+    open_keys = _unsupported({c.key for c in claimed}, sources, lambda t: commitment_keys([t]))
+    unsupported = [c for c in claimed if c.key in open_keys]
     if not unsupported:
         return []
     weak = commitment_keys(ctx.source_texts(rule.params.get("weak_sources", [])))
@@ -243,15 +257,13 @@ def _unsupported_facts(rule: Rule, ctx: Context, sources: list[str]) -> list[Vio
     ]
     if not claimed:
         return []
-    keys = fact_keys(sources)
-    names = {f.key for t in sources for f in extract_facts(t) if f.kind == "name"}
-    for m in ctx.case.thread:
-        if m.name:
-            names |= {"name:" + name_lemma(part) for part in m.name.split()}
+    known = {
+        "name:" + name_lemma(part) for m in ctx.case.thread if m.name for part in m.name.split()
+    }
+    claims = {f.key for f in claimed} - known
+    open_keys = _unsupported(claims, sources, lambda t: fact_keys([t]))
     return [
-        violation(rule, ctx, f.start, f.end, kind=f.kind)
-        for f in claimed
-        if f.key not in (names if f.kind == "name" else keys)
+        violation(rule, ctx, f.start, f.end, kind=f.kind) for f in claimed if f.key in open_keys
     ]
 
 
@@ -289,11 +301,13 @@ def _unsupported_promises(rule: Rule, ctx: Context, sources: list[str]) -> list[
     claimed = promises_in(rule, ctx.doc)
     if not claimed:
         return []
-    supported: set[str] = set()
-    for t in sources:
-        doc = analyse(t)
-        supported |= {g for g, m in promises_in(rule, doc) if not _is_question(doc, m)}
-    return [violation(rule, ctx, m.start, m.end, group=g) for g, m in claimed if g not in supported]
+
+    def groups(text: str) -> set[str]:
+        doc = analyse(text)
+        return {g for g, m in promises_in(rule, doc) if not _is_question(doc, m)}
+
+    open_groups = _unsupported({g for g, _ in claimed}, sources, groups)
+    return [violation(rule, ctx, m.start, m.end, group=g) for g, m in claimed if g in open_groups]
 
 
 # --- lost ----------------------------------------------------------------------------------------

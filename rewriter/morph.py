@@ -63,6 +63,8 @@ def computed_lemmas() -> dict[str, list[str]]:
 def is_imperative(word: str) -> bool:
     """A request verb: every parse is an imperative or its twin, the perfective 2nd-person future
     («отключите» = «вы отключите»). «пришли» is also the past of «прийти», so it is not."""
+    if not word.replace("-", "").isalpha():  # digits and codes are never verbs: spare pymorphy3
+        return False
     parses = analyzer().parse(normalise_word(word))
     return (
         bool(parses)
@@ -75,6 +77,8 @@ def is_imperative(word: str) -> bool:
 def is_ty_verb(word: str) -> bool:
     """A verb addressed to «ты» («глянь», «можешь»): every parse is 2nd person or imperative,
     and singular. «пришли» (also past plural of «прийти») is not."""
+    if not word.replace("-", "").isalpha():  # digits and codes are never verbs: spare pymorphy3
+        return False
     parses = [p for p in analyzer().parse(normalise_word(word))]
     return bool(parses) and all(
         "VERB" in p.tag and "sing" in p.tag and ("impr" in p.tag or "2per" in p.tag) for p in parses
@@ -84,6 +88,8 @@ def is_ty_verb(word: str) -> bool:
 @lru_cache(maxsize=50_000)
 def is_future(word: str) -> bool:
     """A verb form with a future reading («оформим», «будет»): a commitment about time."""
+    if not word.replace("-", "").isalpha():  # digits and codes are never verbs: spare pymorphy3
+        return False
     return any("futr" in p.tag for p in analyzer().parse(normalise_word(word)))
 
 
