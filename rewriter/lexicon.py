@@ -113,6 +113,16 @@ class Lexicon:
                         key = value if word.kind == "lemma" else "=" + value
                         self._by_key.setdefault(key, []).append(index)
         self._keys = frozenset(self._by_key)
+        # What a text must hold for a phrase to be possible at all: a key of each of its words
+        # (prefix words aside). One set test per word rejects «в течение» in a text with «в» alone.
+        self._needs = tuple(
+            tuple(
+                w.values if w.kind == "lemma" else frozenset("=" + v for v in w.values)
+                for w in phrase.words
+                if w.kind != "prefix"
+            )
+            for phrase in self.phrases
+        )
 
     def _candidates(self, token: Token) -> set[int]:
         found: set[int] = set()
@@ -135,12 +145,18 @@ class Lexicon:
             return []
         tokens = doc.tokens
         found: list[Match] = []
+        possible: dict[int, bool] = {}
         for i, tok in enumerate(tokens):
             if sentences is not None and tok.sent not in sentences:
                 continue
             if keys.isdisjoint(tok.lemmas) and "=" + tok.norm not in keys and not prefixes:
                 continue  # the common case: this word starts nothing
             for index in self._candidates(tok):
+                ok = possible.get(index)
+                if ok is None:
+                    ok = possible[index] = all(doc.may_contain(need) for need in self._needs[index])
+                if not ok:
+                    continue
                 phrase = self.phrases[index]
                 if self.any_order:
                     m = self._match_unordered(index, tokens, i)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -27,15 +26,29 @@ class Token(NamedTuple):
     lemmas: frozenset[str]
 
 
-@dataclass(frozen=True)
 class Doc:
-    """An analysed text. Build with `analyse()`, which caches by the text itself."""
+    """An analysed text. Build with `analyse()`, which caches by the text itself. Treat as
+    immutable: it is shared by every rule (a plain slotted class, because a frozen dataclass
+    costs a tenth of the analysis just to construct)."""
 
-    text: str
-    tokens: tuple[Token, ...]
-    sentences: tuple[tuple[int, int], ...]
-    _lemma_set: frozenset[str] = field(default=frozenset(), repr=False)
-    _keys: frozenset[str] = field(default=frozenset(), repr=False)  # lemmas and "=form"s
+    __slots__ = ("_keys", "_lemma_set", "sentences", "text", "tokens")
+
+    def __init__(
+        self,
+        text: str,
+        tokens: tuple[Token, ...],
+        sentences: tuple[tuple[int, int], ...],
+        lemma_set: frozenset[str] = frozenset(),
+        keys: frozenset[str] = frozenset(),  # lemmas and "=form"s
+    ) -> None:
+        self.text = text
+        self.tokens = tokens
+        self.sentences = sentences
+        self._lemma_set = lemma_set
+        self._keys = keys
+
+    def __repr__(self) -> str:
+        return f"Doc({self.text!r}, {len(self.tokens)} tokens)"
 
     def may_contain(self, keys: frozenset[str]) -> bool:
         """False when no word of the text has any of `keys`: lexicons skip the text at once."""
@@ -75,24 +88,34 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 @lru_cache(maxsize=200_000)
-def _word(word: str) -> tuple[str, frozenset[str]]:
-    return normalise_word(word), lemmas(word)
+def _word(word: str) -> tuple[str, frozenset[str], str]:
+    norm = normalise_word(word)
+    return norm, lemmas(word), "=" + norm
+
+
+_new_token = tuple.__new__  # NamedTuple's own __new__ is a Python function: too slow per word
 
 
 @lru_cache(maxsize=4096)
 def analyse(text: str) -> Doc:
     sentences = split_sentences(text)
-    ends = [end for _, end in sentences]
+    ends = [end for _, end in sentences] if len(sentences) > 1 else None
     tokens: list[Token] = []
     append = tokens.append
+    lemma_set: set[str] = set()
+    add_lemmas = lemma_set.update
+    forms: set[str] = set()
+    add_form = forms.add
     for m in _TOKEN.finditer(text):
-        start = m.start()
         word = m.group()
-        norm, word_lemmas = _word(word)
-        append(Token(word, start, m.end(), bisect_right(ends, start), norm, word_lemmas))
-    lemma_set = frozenset(lemma for t in tokens for lemma in t.lemmas)
-    keys = lemma_set | {"=" + t.norm for t in tokens}
-    return Doc(text, tuple(tokens), tuple(sentences), lemma_set, keys)
+        norm, word_lemmas, form = _word(word)
+        start, end = m.span()
+        sent = bisect_right(ends, start) if ends else 0
+        append(_new_token(Token, (word, start, end, sent, norm, word_lemmas)))
+        add_lemmas(word_lemmas)
+        add_form(form)
+    forms.update(lemma_set)
+    return Doc(text, tuple(tokens), tuple(sentences), frozenset(lemma_set), frozenset(forms))
 
 
 def is_sentence_start(text: str, offset: int) -> bool:
