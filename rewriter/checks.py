@@ -102,14 +102,9 @@ def violation(
 
 def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
     p = rule.params
-    evidence = None
-    if p.get("when"):
-        evidence = getattr(ctx.situation, p["when"])
-        if not evidence:
-            return []
     hits: list[tuple[int, int]] = []
     matches = find_with_exceptions(ctx.doc, _lex(rule, "lexicon"), _lex(rule, "exceptions"))
-    customer_docs = [analyse(t) for t in ctx.case.customer_texts] if p.get("skip_echo") else []
+    customer_docs = ctx.situation.docs if matches and p.get("skip_echo") else []
     for m in matches:
         if p.get("skip_negated") and is_negated(ctx.doc, m):
             continue
@@ -120,7 +115,7 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
         rx = compiled(rule, f"pattern{i}", lambda pattern=pattern: regex.compile(pattern))
         for m in rx.finditer(ctx.text):
             if not any(s < m.end() and m.start() < e for s, e in hits):
-                if customer_docs and any(m.group() in t for t in ctx.case.customer_texts):
+                if p.get("skip_echo") and any(m.group() in t for t in ctx.case.customer_texts):
                     continue
                 hits.append((m.start(), m.end()))
     if hits and (p.get("unless") or p.get("unless_imperative")):
@@ -132,6 +127,11 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
         if p.get("unless_imperative") and any(
             t.start >= first and is_imperative(t.text) for t in ctx.doc.tokens
         ):
+            return []
+    evidence = None
+    if hits and p.get("when"):  # the thread is read only when the reply says something
+        evidence = getattr(ctx.situation, p["when"])
+        if not evidence:
             return []
     return [violation(rule, ctx, s, e, evidence=evidence) for s, e in sorted(hits)]
 
@@ -365,11 +365,15 @@ def _lost_violation(rule: Rule, f: Fact, evidence: str) -> Violation:
 
 
 def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
+    if not ctx.case.customer_texts:
+        return []
+    request_sents = _request_sentences(rule, ctx.doc)
+    if not request_sents:
+        return []  # the reply asks nothing of the customer: the thread need not be read
     situation = ctx.situation
     if not situation.constraints:
         return []
     requests: dict[str, Any] = rule.params["requests"]
-    request_sents = _request_sentences(rule, ctx.doc)
     resolved: dict[str, Any] = rule.params.get("resolved_by", {})
     exceptions = _lex(rule, "exceptions")
     out = []
@@ -416,21 +420,9 @@ def _request_sentences(rule: Rule, doc: Doc) -> set[int]:
 
 
 def check_register(rule: Rule, ctx: Context) -> list[Violation]:
-    s = ctx.situation
-    reg = s.register
-    why = s.angry or s.grave or s.legal_dispute
-    reasons: dict[str, str] = rule.params["reasons"]
-    quoted = why or (s.customer_texts[-1] if s.customer_texts else None)
-    evidence = rule.params["evidence"].format(quote=_clip(quoted)) if quoted else None
-    text = ctx.text
-    out: list[Violation] = []
-
-    def add(start: int, end: int, reason: str) -> None:
-        out.append(violation(rule, ctx, start, end, reason=reasons[reason], evidence=evidence))
-
-    # Playful emoji and smileys: up to what the customer used (none at all when it is serious).
-    allowed = 0 if s.serious else reg.playful + (1 if reg.positive else 0)
-    markers = sorted(
+    text, doc = ctx.text, ctx.doc
+    # First what the reply does; the thread is read only if it does something.
+    playful = sorted(
         [
             (m.start(), m.end())
             for m in style_pattern("emoji").finditer(text)
@@ -438,29 +430,55 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
         ]
         + [(m.start(), m.end()) for m in style_pattern("playful_smiley").finditer(text)]
     )
-    for start, end in markers[allowed:]:
-        add(start, end, "playful_serious" if why else "playful")
     sad = [(m.start(), m.end()) for m in style_pattern("sad_smiley").finditer(text)]
     sad += [(m.start(), m.end()) for m in style_pattern("sad_emoji").finditer(text)]
+    shouting = [(m.start(), m.end()) for m in style_pattern("shouting").finditer(text)]
+    lexical = {key: _lex(rule, key).find(doc) for key in ("jokes", "pet_names", "diminutives")}
+    informal_you = situation_lexicon("informal_you").find(doc)
+    informal_greeting = situation_lexicon("informal_greeting").find(doc)
+    if not (
+        playful
+        or len(sad) > 1
+        or shouting
+        or any(lexical.values())
+        or informal_you
+        or informal_greeting
+    ):
+        return []  # the common case: nothing the thread could make too much
+
+    s = ctx.situation
+    reg = s.register
+    why = s.angry or s.grave or s.legal_dispute
+    reasons: dict[str, str] = rule.params["reasons"]
+    quoted = why or (s.customer_texts[-1] if s.customer_texts else None)
+    evidence = rule.params["evidence"].format(quote=_clip(quoted)) if quoted else None
+    out: list[Violation] = []
+
+    def add(start: int, end: int, reason: str) -> None:
+        out.append(violation(rule, ctx, start, end, reason=reasons[reason], evidence=evidence))
+
+    # Playful emoji and smileys: up to what the customer used (none at all when it is serious).
+    allowed = 0 if s.serious else reg.playful + (1 if reg.positive else 0)
+    for start, end in playful[allowed:]:
+        add(start, end, "playful_serious" if why else "playful")
     for start, end in sorted(sad)[1:]:
         add(start, end, "sad")
     if why or not reg.shouting:
-        for m in style_pattern("shouting").finditer(text):
-            add(m.start(), m.end(), "shouting")
-    customer_docs = [analyse(t) for t in s.customer_texts]
-    for key in ("jokes", "pet_names", "diminutives"):
-        for m in _lex(rule, key).find(ctx.doc):
-            used = any(_lex(rule, key).find(d) for d in customer_docs) and not why
+        for start, end in shouting:
+            add(start, end, "shouting")
+    for key, matches in lexical.items():
+        for m in matches:
+            used = any(_lex(rule, key).find(d) for d in s.docs) and not why
             echoed = any(
-                any(w.matches(t) for t in d.tokens) for d in customer_docs for w in m.phrase.words
+                any(w.matches(t) for t in d.tokens) for d in s.docs for w in m.phrase.words
             )
             if not (used and echoed):
                 add(m.start, m.end, key)
     if not reg.uses_ty:
-        for m in situation_lexicon("informal_you").find(ctx.doc):
+        for m in informal_you:
             add(m.start, m.end, "informal_you")
     if (reg.uses_vy or reg.formal_greeting) and not reg.informal_greeting:
-        for m in situation_lexicon("informal_greeting").find(ctx.doc):
+        for m in informal_greeting:
             add(m.start, m.end, "informal_greeting")
     return out
 

@@ -163,12 +163,14 @@ def extract_facts(text: str) -> tuple[Fact, ...]:
 
 
 def _digit_facts(text: str, add, spans) -> None:
-    """Cards, phones, numeric dates, clock times and ids: all need a digit."""
-    for m in CARD.finditer(text):
+    """Cards, phones, numeric dates, clock times and ids: all need a digit (a card 13 of them,
+    a phone 11)."""
+    count = sum(map(text.count, "0123456789"))
+    for m in CARD.finditer(text) if count >= 13 else ():
         digits = "".join(ch for ch in m.group() if ch.isdigit())
         if 13 <= len(digits) <= 19 and luhn_ok(digits) and not _claimed(spans, m.start(), m.end()):
             add("card", "card:" + digits, m.start(), m.end())
-    for m in _PHONE.finditer(text):
+    for m in _PHONE.finditer(text) if count >= 11 else ():
         if not _claimed(spans, m.start(), m.end()):
             add("phone", _phone_key(m.group()), m.start(), m.end())
     for m in _DATE_NUM.finditer(text) if "." in text else ():

@@ -126,11 +126,8 @@ class Lexicon:
 
     def _candidates(self, token: Token) -> set[int]:
         found: set[int] = set()
-        for lemma in token.lemmas & self._keys:
-            found.update(self._by_key[lemma])
-        exact = self._by_key.get("=" + token.norm)
-        if exact:
-            found.update(exact)
+        for key in token.keys & self._keys:
+            found.update(self._by_key[key])
         for prefix, index in self._by_prefix:
             if token.norm.startswith(prefix):
                 found.add(index)
@@ -142,19 +139,19 @@ class Lexicon:
     def find(self, doc: Doc, *, sentences: Sequence[int] | None = None) -> list[Match]:
         keys, prefixes = self._keys, self._by_prefix
         if not prefixes and not doc.may_contain(keys):
-            return []
+            return []  # the common case: no word of the text is in this lexicon
         tokens = doc.tokens
         found: list[Match] = []
         possible: dict[int, bool] = {}
         for i, tok in enumerate(tokens):
             if sentences is not None and tok.sent not in sentences:
                 continue
-            if keys.isdisjoint(tok.lemmas) and "=" + tok.norm not in keys and not prefixes:
-                continue  # the common case: this word starts nothing
+            if keys.isdisjoint(tok.keys) and not prefixes:
+                continue  # this word starts nothing
             for index in self._candidates(tok):
                 ok = possible.get(index)
                 if ok is None:
-                    ok = possible[index] = all(doc.may_contain(need) for need in self._needs[index])
+                    ok = possible[index] = all(map(doc.may_contain, self._needs[index]))
                 if not ok:
                     continue
                 phrase = self.phrases[index]
@@ -164,6 +161,8 @@ class Lexicon:
                     m = self._match_ordered(phrase, tokens, i)
                 if m is not None:
                     found.append(m)
+        if len(found) < 2:
+            return found
         found.sort(key=lambda m: (m.start, -(m.end - m.start)))
         return _drop_overlaps(found)
 

@@ -7,8 +7,8 @@ Every flag keeps its evidence — the customer's sentence that raised it — so 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 from rewriter.lexicon import find_with_exceptions
 from rewriter.morph import is_ty_verb
@@ -35,17 +35,69 @@ class Register:
     positive: bool = False  # the last customer message is upbeat («Супер, спасибо!»)
 
 
-@dataclass(frozen=True)
 class Situation:
-    legal_dispute: str | None = None  # evidence sentence, or None
-    angry: str | None = None
-    grave: str | None = None
-    constraints: dict[str, str] = field(default_factory=dict)  # constraint id -> evidence
-    register: Register = Register()
-    customer_name: str | None = None
-    customer_texts: tuple[str, ...] = ()
-    injection: str | None = None  # a customer sentence that tries to instruct the model
-    instructing: frozenset[int] = frozenset()  # indexes (in customer_texts) of such messages
+    """The thread read from the customer's side. Each part is computed the first time a rule
+    asks for it: most replies need none of them (no promo code, no request, nothing playful),
+    and then the customer's messages are never analysed at all."""
+
+    def __init__(self, customer_texts: tuple[str, ...] = (), customer_name: str | None = None):
+        self.customer_texts = customer_texts
+        self.customer_name = customer_name
+
+    @cached_property
+    def docs(self) -> list[Doc]:
+        return [analyse(t) for t in self.customer_texts]
+
+    @cached_property
+    def legal_dispute(self) -> str | None:
+        """The customer's sentence that shows a legal dispute, or None."""
+        return _flag(self.docs, "legal_dispute")
+
+    @cached_property
+    def angry(self) -> str | None:
+        return _angry(self.docs)
+
+    @cached_property
+    def grave(self) -> str | None:
+        """Money lost, fraud, a blocked card…"""
+        return _flag(self.docs, "grave")
+
+    @cached_property
+    def constraints(self) -> dict[str, str]:
+        """Constraint id → the customer's sentence («приложение не открывается»)."""
+        found: dict[str, str] = {}
+        for cid, lexicon in constraint_lexicons().items():
+            for doc in reversed(self.docs):
+                hits = lexicon.find(doc)
+                if hits:
+                    found[cid] = _evidence(doc, hits[0].start)
+                    break
+        return found
+
+    @cached_property
+    def register(self) -> Register:
+        return _register(self.docs)
+
+    @cached_property
+    def _instructions(self) -> dict[int, str]:
+        lexicon, exceptions = situation_lexicon("injection"), situation_exceptions("injection")
+        found: dict[int, str] = {}
+        for i, d in enumerate(self.docs):
+            hits = find_with_exceptions(d, lexicon, exceptions)
+            if hits:
+                found[i] = _evidence(d, hits[0].start)
+        return found
+
+    @property
+    def injection(self) -> str | None:
+        """The latest customer sentence that tries to instruct the model."""
+        found = self._instructions
+        return found[max(found)] if found else None
+
+    @property
+    def instructing(self) -> frozenset[int]:
+        """Indexes (in customer_texts) of messages that try to instruct the model."""
+        return frozenset(self._instructions)
 
     @property
     def serious(self) -> bool:
@@ -108,31 +160,7 @@ def _register(docs: list[Doc]) -> Register:
 
 @lru_cache(maxsize=1024)
 def analyse_thread(customer_texts: tuple[str, ...], customer_name: str | None = None) -> Situation:
-    docs = [analyse(t) for t in customer_texts]
-    constraints: dict[str, str] = {}
-    for cid, lexicon in constraint_lexicons().items():
-        for doc in reversed(docs):
-            hits = lexicon.find(doc)
-            if hits:
-                constraints[cid] = _evidence(doc, hits[0].start)
-                break
-    lexicon, exceptions = situation_lexicon("injection"), situation_exceptions("injection")
-    instructing: dict[int, str] = {}
-    for i, d in enumerate(docs):
-        hits = find_with_exceptions(d, lexicon, exceptions)
-        if hits:
-            instructing[i] = _evidence(d, hits[0].start)
-    return Situation(
-        injection=instructing[max(instructing)] if instructing else None,
-        instructing=frozenset(instructing),
-        legal_dispute=_flag(docs, "legal_dispute"),
-        angry=_angry(docs),
-        grave=_flag(docs, "grave"),
-        constraints=constraints,
-        register=_register(docs),
-        customer_name=customer_name,
-        customer_texts=customer_texts,
-    )
+    return Situation(customer_texts, customer_name)
 
 
 @lru_cache(maxsize=1024)

@@ -24,6 +24,7 @@ class Token(NamedTuple):
     sent: int
     norm: str
     lemmas: frozenset[str]
+    keys: frozenset[str]  # the lemmas and «=norm»: what a lexicon index is keyed by
 
 
 class Doc:
@@ -88,9 +89,10 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 @lru_cache(maxsize=200_000)
-def _word(word: str) -> tuple[str, frozenset[str], str]:
+def _word(word: str) -> tuple[str, frozenset[str], frozenset[str]]:
     norm = normalise_word(word)
-    return norm, lemmas(word), "=" + norm
+    word_lemmas = lemmas(word)
+    return norm, word_lemmas, word_lemmas | {"=" + norm}
 
 
 _new_token = tuple.__new__  # NamedTuple's own __new__ is a Python function: too slow per word
@@ -102,20 +104,17 @@ def analyse(text: str) -> Doc:
     ends = [end for _, end in sentences] if len(sentences) > 1 else None
     tokens: list[Token] = []
     append = tokens.append
-    lemma_set: set[str] = set()
-    add_lemmas = lemma_set.update
-    forms: set[str] = set()
-    add_form = forms.add
+    keys: set[str] = set()
+    add_keys = keys.update
     for m in _TOKEN.finditer(text):
         word = m.group()
-        norm, word_lemmas, form = _word(word)
+        norm, word_lemmas, word_keys = _word(word)
         start, end = m.span()
         sent = bisect_right(ends, start) if ends else 0
-        append(_new_token(Token, (word, start, end, sent, norm, word_lemmas)))
-        add_lemmas(word_lemmas)
-        add_form(form)
-    forms.update(lemma_set)
-    return Doc(text, tuple(tokens), tuple(sentences), frozenset(lemma_set), frozenset(forms))
+        append(_new_token(Token, (word, start, end, sent, norm, word_lemmas, word_keys)))
+        add_keys(word_keys)
+    lemma_set = frozenset(k for k in keys if k[0] != "=")
+    return Doc(text, tuple(tokens), tuple(sentences), lemma_set, frozenset(keys))
 
 
 def is_sentence_start(text: str, offset: int) -> bool:
