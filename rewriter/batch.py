@@ -1,9 +1,10 @@
 """`h2h check --jsonl`: an archive of replies checked line by line, on every core when it is long.
 
 A line's whole job — parse, validate, check, serialise — is one pure function, so it can run in
-worker processes: they receive raw lines and send back the finished output line and a small audit
-record; the parent only writes and counts, in input order. Under `fork` the workers share the
-parent's loaded analyzer and compiled lexicons; elsewhere each one warms up once on its own.
+worker processes. They take lines in chunks and send back, per chunk, the finished output text,
+the error lines and a partial audit; the parent only writes and merges, in input order, so its
+own share of the CPU stays small. Under `fork` the workers share the parent's loaded analyzer and
+compiled lexicons; elsewhere each one warms up once on its own.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import NamedTuple
 
+from rewriter.display import Audit
 from rewriter.errors import UsageError
 
 # Below this many lines the start of the workers costs more than they save.
@@ -66,6 +68,36 @@ def check_line(item: tuple[str, int, str]) -> Outcome:
     return Outcome(lineno, output, error, False, str(case_id), "", ())
 
 
+class Checked(NamedTuple):
+    """A chunk of lines, checked: what the CLI prints and counts."""
+
+    lines: int
+    output: str  # one JSON line per input line, each ending in a newline
+    errors: list[str]  # the one-line problems of lines that could not be checked
+    worst: int  # exit status of the chunk alone: 0 clean, 1 a block violation, 2 a bad line
+    audit: Audit
+
+
+def check_chunk(items: Sequence[tuple[str, int, str]]) -> Checked:
+    audit = Audit()
+    out: list[str] = []
+    errors: list[str] = []
+    worst = 0
+    for item in items:
+        outcome = check_line(item)
+        out.append(outcome.output)
+        if outcome.error is not None:
+            errors.append(outcome.error)
+            audit.bad_lines += 1
+            worst = 2
+            continue
+        if not outcome.ok:
+            worst = max(worst, 1)
+        audit.add(outcome.case_id, outcome.excerpt, outcome.marks)
+    out.append("")
+    return Checked(len(items), "\n".join(out), errors, worst, audit)
+
+
 def read_lines(source: str) -> tuple[str, list[tuple[str, int, str]]]:
     """(name, work items) for every non-blank line of a file or stdin."""
     from rewriter.loading import read_text
@@ -83,12 +115,13 @@ def usable_cores() -> int:
 
 
 @contextmanager
-def checking(items: Sequence[tuple[str, int, str]], jobs: int = 0) -> Iterator[Iterator[Outcome]]:
-    """Outcomes in input order. `jobs`: worker processes, 0 = one per usable core (in this
+def checking(items: Sequence[tuple[str, int, str]], jobs: int = 0) -> Iterator[Iterator[Checked]]:
+    """Checked chunks in input order. `jobs`: worker processes, 0 = one per usable core (in this
     process when the file is short or there is one core), 1 = in this process. The workers exist
     once this is entered, so a progress bar's thread started afterwards is never forked."""
     workers = jobs or (usable_cores() if len(items) >= PARALLEL_FROM else 1)
     workers = min(workers, max(1, len(items) // _CHUNK))
+    chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
     if workers > 1:
         _warm_up()  # once, before the fork, so no worker repeats it
     # A batch allocates millions of short-lived, acyclic objects: move what exists out of the
@@ -96,12 +129,12 @@ def checking(items: Sequence[tuple[str, int, str]], jobs: int = 0) -> Iterator[I
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
     if workers <= 1:
-        yield map(check_line, items)
+        yield map(check_chunk, chunks)
         return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
     with context.Pool(workers, initializer=None if method == "fork" else _warm_up) as pool:
-        yield pool.imap(check_line, items, chunksize=_CHUNK)
+        yield pool.imap(check_chunk, chunks)
 
 
 def _warm_up() -> None:

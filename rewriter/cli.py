@@ -184,34 +184,32 @@ def _check_jsonl(source: str, summary: bool, jobs: int) -> int:
     audit = Audit()
     worst = 0
     _, items = read_lines(source)
-    with checking(items, jobs) as outcomes, _progress(len(items)) as advance:
-        for outcome in outcomes:
-            advance()
-            typer.echo(outcome.output)
-            if outcome.error is not None:
-                worst = 2
-                audit.bad_lines += 1
-                _warn(f"h2h: {outcome.error}")
-                continue
-            if not outcome.ok:
-                worst = max(worst, 1)
-            audit.add(outcome.case_id, outcome.excerpt, outcome.marks)
+    with checking(items, jobs) as chunks, _progress(len(items)) as advance:
+        for chunk in chunks:
+            sys.stdout.write(chunk.output)  # one write per chunk, not one flush per line
+            for error in chunk.errors:
+                _warn(f"h2h: {error}")
+            audit.merge(chunk.audit)
+            worst = max(worst, chunk.worst)
+            advance(chunk.lines)
+    sys.stdout.flush()
     if summary:
         _warn(audit.format())
     return worst
 
 
 @contextmanager
-def _progress(total: int, minimum: int = 200) -> Iterator[Callable[[], None]]:
-    """A progress bar on stderr for long jobs on a terminal; nothing otherwise."""
+def _progress(total: int, minimum: int = 200) -> Iterator[Callable[..., None]]:
+    """A progress bar on stderr for long jobs on a terminal; nothing otherwise.
+    Yields `advance(n=1)`."""
     if total < minimum or not sys.stderr.isatty():
-        yield lambda: None
+        yield lambda n=1: None
         return
     from rich.progress import Progress
 
     with Progress(console=__import__("rich.console").console.Console(stderr=True)) as bar:
         task = bar.add_task("checking", total=total)
-        yield lambda: bar.advance(task)
+        yield lambda n=1: bar.advance(task, n)
 
 
 @app.command()

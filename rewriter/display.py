@@ -111,11 +111,25 @@ class Audit:
             self.severity[rule] = severity
         if marks:
             rules = sorted({rule for rule, _ in marks})
-            # Worst first: most distinct block rules, then block findings, then all findings.
             score = (len(set(blocks)), len(blocks), len(marks))
             self.worst.append((*score, str(case_id), reply, rules))
-            self.worst.sort(key=lambda w: (-w[0], -w[1], -w[2]))
-            del self.worst[self.worst_n :]
+            self._keep_worst()
+
+    def merge(self, other: Audit) -> None:
+        """Add the counts of another part of the same archive (checked by another process)."""
+        self.cases += other.cases
+        self.blocked += other.blocked
+        self.bad_lines += other.bad_lines
+        self.by_rule.update(other.by_rule)
+        self.severity.update(other.severity)
+        self.worst.extend(other.worst)
+        self._keep_worst()
+
+    def _keep_worst(self) -> None:
+        # Worst first: most distinct block rules, then block findings, then all findings; the
+        # sort is stable, so among equals the earlier case stays.
+        self.worst.sort(key=lambda w: (-w[0], -w[1], -w[2]))
+        del self.worst[self.worst_n :]
 
     def format(self) -> str:
         lines = [

@@ -102,7 +102,7 @@ class Lexicon:
         # word (the anchor), so «не» or «в» does not wake every phrase that contains them.
         self._anchor: list[int] = []
         for index, phrase in enumerate(self.phrases):
-            anchor = _anchor_index(phrase) if any_order else 0
+            anchor = anchor_index(phrase) if any_order else 0
             self._anchor.append(anchor)
             words = [phrase.words[anchor]]
             for word in words:
@@ -215,7 +215,7 @@ def _drop_overlaps(matches: list[Match]) -> list[Match]:
     return kept
 
 
-def _anchor_index(phrase: Phrase) -> int:
+def anchor_index(phrase: Phrase) -> int:
     """The word least likely to occur by chance: not a function word, the longest."""
 
     def weight(k: int) -> tuple[bool, int]:

@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 import regex
 
 from rewriter.facts import extract_facts, number_key
-from rewriter.lexicon import Lexicon
+from rewriter.lexicon import Lexicon, anchor_index
 from rewriter.morph import is_future
 from rewriter.text import Doc, analyse
 from rewriter.vocab import raw, time_lexicon
@@ -65,8 +65,9 @@ def _unit_set() -> frozenset[str]:
 def _trigger_keys() -> frozenset[str]:
     """Lemmas without which a text holds no time expression (dates and times aside)."""
     units, _, weekdays, relative, *_ = _vocab()
-    first_words = {v for p in relative.phrases for v in p.words[0].values}
-    return frozenset(units) | frozenset(weekdays) | first_words | {"полчаса"}
+    # Any one word of a phrase is necessary for it; take the most distinctive, not «в».
+    anchors = {v for p in relative.phrases for v in p.words[anchor_index(p)].values}
+    return frozenset(units) | frozenset(weekdays) | anchors | {"полчаса"}
 
 
 def _fmt(value: float) -> str:

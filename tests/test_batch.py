@@ -7,6 +7,7 @@ import multiprocessing
 
 from rewriter.batch import checking, read_lines
 from rewriter.cli import main
+from rewriter.display import Audit
 from rewriter.rulebench import load_corpus
 
 
@@ -24,25 +25,49 @@ def _archive(tmp_path, count: int = 300):
     return path
 
 
+def _run(items, jobs: int):
+    with checking(items, jobs) as chunks:
+        workers = len(multiprocessing.active_children())
+        done = list(chunks)
+    return workers, done
+
+
 def test_workers_give_what_one_process_gives(tmp_path) -> None:
     _, items = read_lines(str(_archive(tmp_path)))
-    with checking(items, jobs=1) as outcomes:
-        serial = list(outcomes)
-    with checking(items, jobs=2) as outcomes:
-        assert len(multiprocessing.active_children()) == 2  # really on two processes
-        parallel = list(outcomes)
-    assert parallel == serial
-    assert [o.lineno for o in parallel] == list(range(1, 301))
-    assert parallel[17].error and "invalid JSON" in parallel[17].error
-    assert parallel[211].error and "author" in parallel[211].error
-    assert sum(not o.ok for o in serial) > 50  # the corpus has plenty of violations to compare
+    workers, serial = _run(items, jobs=1)
+    assert workers == 0
+    workers, parallel = _run(items, jobs=2)
+    assert workers == 2  # really on two processes
+    output = "".join(c.output for c in parallel)
+    assert output == "".join(c.output for c in serial)
+    lines = [json.loads(line) for line in output.splitlines()]
+    expected = [f"c{i}" for i in range(300)]
+    expected[17], expected[211] = None, "bad"  # the unreadable line has no id
+    assert [r["id"] for r in lines] == expected
+    assert "invalid JSON" in lines[17]["error"] and "author" in lines[211]["error"]
+    errors = [e for c in parallel for e in c.errors]
+    assert errors == [e for c in serial for e in c.errors] and len(errors) == 2
+    assert max(c.worst for c in parallel) == 2
+    assert sum(not r["ok"] for r in lines) > 50  # plenty of violations to compare
+
+
+def test_audits_merge_to_the_same_summary(tmp_path) -> None:
+    _, items = read_lines(str(_archive(tmp_path)))
+    summaries = []
+    for jobs in (1, 2):
+        audit = Audit()
+        for chunk in _run(items, jobs)[1]:
+            audit.merge(chunk.audit)
+        summaries.append(audit.format())
+    assert summaries[0] == summaries[1]
+    assert summaries[0].startswith("298 cases:") and "2 unreadable lines" in summaries[0]
 
 
 def test_short_files_stay_in_process(tmp_path) -> None:
     _, items = read_lines(str(_archive(tmp_path, 40)))
-    with checking(items) as outcomes:
-        assert multiprocessing.active_children() == []
-        assert len(list(outcomes)) == 40
+    workers, chunks = _run(items, jobs=0)
+    assert workers == 0
+    assert sum(c.lines for c in chunks) == 40
 
 
 def test_cli_jobs_output_and_summary_match(tmp_path, capsys) -> None:
