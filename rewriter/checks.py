@@ -6,7 +6,7 @@ rewrite loop decides whether to fix, re-ask or fall back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -45,20 +45,20 @@ class Context:
         c = self.case
         return c.draft is not None and c.reply is not None and c.reply != c.draft
 
-    def source_texts(self, which: list[str]) -> list[str]:
+    def source_texts(self, which: list[str]) -> Iterator[str]:
+        """The texts a reply may draw on, in this order: draft, facts, agent, customer. Lazy, so
+        a claim the draft supports never makes the thread be read."""
         c = self.case
-        out: list[str] = []
         if "draft" in which and c.draft:
-            out.append(c.draft)
+            yield c.draft
         if "facts" in which:
-            out += c.facts
+            yield from c.facts
         if "agent" in which:
-            out += c.agent_texts
+            yield from c.agent_texts
         if "customer" in which:
             # A message that tries to instruct the model is data, not a source of facts.
             skip = self.situation.instructing
-            out += [t for i, t in enumerate(c.customer_texts) if i not in skip]
-        return out
+            yield from (t for i, t in enumerate(c.customer_texts) if i not in skip)
 
 
 _COMPILED: dict[tuple[int, str], Any] = {}
@@ -73,7 +73,12 @@ def compiled(rule: Rule, key: str, build: Callable[[], Any]) -> Any:
 
 
 def _lex(rule: Rule, key: str, default_gap: int = 1) -> Lexicon:
-    return compiled(rule, key, lambda: lexicon_from(rule.params.get(key), default_gap=default_gap))
+    found = _COMPILED.get((id(rule), key))  # the hot path: no closure to build
+    if found is None:
+        found = compiled(
+            rule, key, lambda: lexicon_from(rule.params.get(key), default_gap=default_gap)
+        )
+    return found
 
 
 class _Fmt(dict):
@@ -211,7 +216,7 @@ def _clip(text: str, limit: int = 120) -> str:
 
 
 def _unsupported(
-    claims: set[str], sources: list[str], keys_of: Callable[[str], set[str]]
+    claims: set[str], sources: Iterable[str], keys_of: Callable[[str], set[str]]
 ) -> set[str]:
     """The claimed keys no source states. Sources are read in order (the draft first) and only
     until every claim is found."""
@@ -223,13 +228,13 @@ def _unsupported(
     return pending
 
 
-def _unsupported_deadlines(rule: Rule, ctx: Context, sources: list[str]) -> list[Violation]:
+def _unsupported_deadlines(rule: Rule, ctx: Context, sources: Iterable[str]) -> list[Violation]:
     claimed = extract_commitments(ctx.text)
     open_keys = _unsupported({c.key for c in claimed}, sources, lambda t: commitment_keys([t]))
     unsupported = [c for c in claimed if c.key in open_keys]
     if not unsupported:
         return []
-    weak = commitment_keys(ctx.source_texts(rule.params.get("weak_sources", [])))
+    weak = commitment_keys(list(ctx.source_texts(rule.params.get("weak_sources", []))))
     return [
         violation(rule, ctx, c.start, c.end)
         for c in unsupported
@@ -246,7 +251,7 @@ def _commits(doc: Doc, offset: int) -> bool:
     )
 
 
-def _unsupported_facts(rule: Rule, ctx: Context, sources: list[str]) -> list[Violation]:
+def _unsupported_facts(rule: Rule, ctx: Context, sources: Iterable[str]) -> list[Violation]:
     kinds = set(rule.params.get("kinds", LOSABLE | {"name"}))
     # Time commitments are reported by invented-deadline; vague time is nobody's business.
     taken = [(c.start, c.end) for c in extract_commitments(ctx.text)]
@@ -297,7 +302,7 @@ def _is_question(doc: Doc, m: Match) -> bool:
     return "?" in doc.sentence_text(sent) or any(t.norm == "ли" for t in doc.tokens_in(sent))
 
 
-def _unsupported_promises(rule: Rule, ctx: Context, sources: list[str]) -> list[Violation]:
+def _unsupported_promises(rule: Rule, ctx: Context, sources: Iterable[str]) -> list[Violation]:
     claimed = promises_in(rule, ctx.doc)
     if not claimed:
         return []

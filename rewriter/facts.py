@@ -95,6 +95,11 @@ def _month_lemmas() -> dict[str, int]:
     return {m: i + 1 for i, m in enumerate(raw("time")["months"])}
 
 
+@cache
+def _month_keys() -> frozenset[str]:
+    return frozenset(_month_lemmas())
+
+
 def _claimed(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(s < end and start < e for s, e in spans)
 
@@ -210,7 +215,7 @@ def _word_dates(text: str, add, spans) -> None:
     """«12 марта», «5-го апреля» → date keys."""
     doc = analyse(text)
     months = _month_lemmas()
-    if not doc.may_contain(frozenset(months)):
+    if not doc.may_contain(_month_keys()):
         return
     toks = doc.tokens
     for i, tok in enumerate(toks[1:], start=1):
