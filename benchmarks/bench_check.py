@@ -1,5 +1,6 @@
-"""Benchmark `h2h check --jsonl` on 10,000 cases against a process that merely lemmatises every
-word of the same texts once with pymorphy3, and `h2h check` on one case against the start-up of
+"""Benchmark `h2h check --jsonl` on 10,000 cases (on every core, as it runs by default, and
+with --jobs 1) against a process that merely lemmatises every word of the same texts once with
+pymorphy3, and `h2h check` on one case against the start-up of
 pymorphy3 itself. Targets (guardrails issue): the check is faster than the lemmatiser, and one
 check takes under 2.5x the pymorphy3 start-up.
 
@@ -26,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from rewriter.batch import usable_cores  # noqa: E402
 from rewriter.rulebench import load_corpus  # noqa: E402
 
 NAMES = ["Анна", "Олег", "Мария", "Игорь", "Ксения", "Пётр", "Елена", "Максим"]
@@ -89,7 +91,8 @@ def timed(cmd: list[str], **kw) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=10_000)
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=7, help="runs of the one-case timings")
+    ap.add_argument("--batch-repeat", type=int, default=3, help="runs of the 10,000-case timings")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
 
@@ -104,20 +107,29 @@ def main() -> None:
         h2h = [sys.executable, "-m", "rewriter.cli"]
 
         timed([*h2h, "check", str(one)])  # warm-up: bytecode and the lemma table written once
-        check_s = timed([*h2h, "check", "--jsonl", str(jsonl)])
-        lemma_s = timed([sys.executable, "-c", LEMMATISE, str(jsonl)])
-        startup = [
-            timed([sys.executable, "-c", "import pymorphy3; pymorphy3.MorphAnalyzer()"])
-            for _ in range(args.repeat)
-        ]
-        single = [timed([*h2h, "check", str(one)]) for _ in range(args.repeat)]
+        # Interleaved, so a slow phase of a shared machine hits both sides alike.
+        check_runs, serial_runs, lemma_runs = [], [], []
+        for _ in range(args.batch_repeat):
+            check_runs.append(timed([*h2h, "check", "--jsonl", str(jsonl)]))
+            serial_runs.append(timed([*h2h, "check", "--jsonl", str(jsonl), "--jobs", "1"]))
+            lemma_runs.append(timed([sys.executable, "-c", LEMMATISE, str(jsonl)]))
+        startup, single = [], []
+        for _ in range(args.repeat):
+            startup.append(
+                timed([sys.executable, "-c", "import pymorphy3; pymorphy3.MorphAnalyzer()"])
+            )
+            single.append(timed([*h2h, "check", str(one)]))
 
+    check_s, serial_s, lemma_s = map(statistics.median, (check_runs, serial_runs, lemma_runs))
     result = {
         "cases": args.cases,
+        "cores": usable_cores(),
         "check_jsonl_s": round(check_s, 2),
         "check_cases_per_s": round(args.cases / check_s),
+        "check_jsonl_one_process_s": round(serial_s, 2),
         "lemmatise_only_s": round(lemma_s, 2),
         "check_vs_lemmatise": round(check_s / lemma_s, 3),
+        "one_process_vs_lemmatise": round(serial_s / lemma_s, 3),
         "pymorphy3_startup_s": round(statistics.median(startup), 3),
         "check_one_case_s": round(statistics.median(single), 3),
         "one_case_vs_startup": round(statistics.median(single) / statistics.median(startup), 2),

@@ -15,15 +15,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from rewriter.llm import Completion, ModelConfig
+from rewriter.paths import cache_root
 
 VERSION = 1
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("H2H_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "h2h"
-    )
-    return Path(base) / "responses"
+    return cache_root() / "responses"
 
 
 def key(messages: list[dict[str, str]], config: ModelConfig) -> str:

@@ -6,6 +6,7 @@ from functools import cache
 
 from rewriter.checks import KIND_FUNCS, Context
 from rewriter.models import Case, CheckResult, Violation
+from rewriter.morph import new_phrase_words
 from rewriter.rules import Rule, load_rules
 
 
@@ -22,11 +23,11 @@ _WARM = {"done": False}
 
 
 def _warm_up() -> None:
-    """Seed the phrase-word lemmas from disk; after the first check, save them if new."""
+    """Seed the phrase-word lemmas from disk (once per process)."""
     from rewriter import lemmacache
 
     _WARM["done"] = True
-    _WARM["save"] = not lemmacache.load()
+    lemmacache.load()
 
 
 def violations_for(case: Case, text: str) -> list[Violation]:
@@ -37,7 +38,7 @@ def violations_for(case: Case, text: str) -> list[Violation]:
     found: list[Violation] = []
     for rule in load_rules():
         found.extend(run_rule(rule, ctx))
-    if _WARM.pop("save", False):
+    if new_phrase_words():  # a lexicon compiled for the first time: keep its words for next time
         from rewriter import lemmacache
 
         lemmacache.save()

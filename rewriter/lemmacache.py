@@ -1,6 +1,8 @@
 """A table of the rule files' phrase-word lemmas on disk, so a fresh `h2h check` does not ask
-pymorphy3 about ~550 words it already knows. Keyed by a digest of guardrails/ and the pymorphy3
-dictionary version: editing a lexicon simply makes a new table. Plain JSON, never pickle."""
+pymorphy3 about the ~600 words it already knows (and, for a text of known words, never loads its
+dictionary). Keyed by a digest of guardrails/ and the pymorphy3 dictionary version: editing a
+lexicon simply makes a new table. It grows as lexicons are first compiled and holds phrase words
+only — never a word of a checked text. Plain JSON, never pickle."""
 
 from __future__ import annotations
 
@@ -11,27 +13,23 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-from rewriter.cache import cache_dir
-from rewriter.morph import computed_lemmas, seed_lemmas
-from rewriter.paths import data_dir
+from rewriter.morph import phrase_table, seed_lemmas
+from rewriter.paths import cache_root, data_dir, folder_digest
 
 
 @cache
 def _table_path() -> Path | None:
+    if os.environ.get("H2H_NO_LEMMA_CACHE"):
+        return None
     try:
         import pymorphy3_dicts_ru  # type: ignore[import-untyped]
 
         dict_version = getattr(pymorphy3_dicts_ru, "__version__", "?")
     except ImportError:
         dict_version = "?"
-    digest = hashlib.sha256(dict_version.encode())
-    folder = data_dir("guardrails")
-    for path in sorted(folder.rglob("*.yaml")):
-        digest.update(path.relative_to(folder).as_posix().encode())
-        digest.update(path.read_bytes())
-    if os.environ.get("H2H_NO_LEMMA_CACHE"):
-        return None
-    return cache_dir().parent / f"lemmas-{digest.hexdigest()[:16]}.json"
+    rules = folder_digest(data_dir("guardrails"))
+    digest = hashlib.sha256(f"{dict_version}:{rules}".encode()).hexdigest()[:16]
+    return cache_root() / f"lemmas-{digest}.json"
 
 
 def load() -> bool:
@@ -47,6 +45,7 @@ def load() -> bool:
 
 
 def save() -> None:
+    table = phrase_table()
     path = _table_path()
     if path is None:
         return
@@ -54,7 +53,7 @@ def save() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(computed_lemmas(), fh, ensure_ascii=False)
+            json.dump(table, fh, ensure_ascii=False)
         os.replace(tmp, path)
     except OSError:
         pass  # no writable cache: only a slower start

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from rewriter.morph import lemmas, normalise_word
+from rewriter.morph import normalise_word, phrase_lemmas
 from rewriter.text import Doc, Token
 
 
@@ -42,7 +42,7 @@ def _compile_word(raw: str) -> Word:
         return Word("exact", frozenset({normalise_word(raw[1:])}))
     if raw.endswith("*") and len(raw) > 1:
         return Word("prefix", frozenset({normalise_word(raw[:-1])}))
-    return Word("lemma", lemmas(raw))
+    return Word("lemma", phrase_lemmas(raw))
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from rewriter.errors import UsageError
 from rewriter.models import Case, parse_case
 
@@ -49,6 +47,8 @@ def parse_document(text: str, name: str) -> Any:
                 raise UsageError(
                     f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
                 ) from None
+    import yaml  # only for YAML cases: JSON ones never pay for the import
+
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

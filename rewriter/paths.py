@@ -7,16 +7,15 @@ a source checkout or editable install reads them in place.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 _PACKAGE = Path(__file__).resolve().parent
-# libyaml's safe loader when PyYAML was built with it: 5-10x faster start-up on the rule files.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @cache
@@ -28,6 +27,14 @@ def data_dir(name: str) -> Path:
     raise FileNotFoundError(f"h2h data folder {name!r} is missing from this installation")
 
 
+def cache_root() -> Path:
+    """~/.cache/h2h (H2H_CACHE_DIR or XDG_CACHE_HOME to move it)."""
+    base = os.environ.get("H2H_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "h2h"
+    )
+    return Path(base)
+
+
 def prompts_dir() -> Path:
     """Templates: a team's own folder (H2H_PROMPTS) wins over the shipped one."""
     override = os.environ.get("H2H_PROMPTS")
@@ -35,10 +42,69 @@ def prompts_dir() -> Path:
 
 
 def read_yaml(path: Path) -> Any:
-    """A data file under guardrails/ or prompts/; a broken file is a RuleFileError naming it."""
+    """A data file under guardrails/ or prompts/; a broken file is a RuleFileError naming it.
+
+    Parsed files are kept as one JSON file per folder version in the cache (keyed by a digest
+    of the folder's YAML files), so a start-up reads JSON and never imports the YAML parser;
+    editing any file simply makes a new version."""
+    parsed = _parsed_folder(path.parent)
+    if parsed is not None and path.name in parsed:
+        return parsed[path.name]
+    return _parse_yaml(path)
+
+
+def _parse_yaml(path: Path) -> Any:
+    import yaml
+
+    from rewriter.errors import RuleFileError
+
+    # libyaml's safe loader when PyYAML was built with it: 5-10x faster on the rule files.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    except (OSError, yaml.YAMLError) as exc:
+        raise RuleFileError(f"{path.name}: cannot read: {' '.join(str(exc).split())}") from None
+
+
+@cache
+def folder_digest(folder: Path, pattern: str = "*.yaml") -> str:
+    """A digest of every `pattern` file under `folder` (names and bytes)."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob(pattern)):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@cache
+def _parsed_folder(folder: Path) -> dict[str, Any] | None:
+    """Every YAML file of `folder` parsed, from the cache or parsed now and cached; None when a
+    file is broken (each file is then parsed on its own, and the broken one named)."""
+    if not folder.is_dir():
+        return None
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        return None
+    target = cache_root() / "data" / f"{folder.name}-{folder_digest(folder, '*.yaml')}.json"
+    try:
+        return json.loads(target.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
     from rewriter.errors import RuleFileError
 
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
-    except (OSError, yaml.YAMLError) as exc:
-        raise RuleFileError(f"{path.name}: cannot read: {' '.join(str(exc).split())}") from None
+        parsed = {p.name: _parse_yaml(p) for p in files}
+    except RuleFileError:
+        return None
+    try:
+        text = json.dumps(parsed, ensure_ascii=False)
+        if json.loads(text) != parsed:  # YAML dates or non-string keys: JSON would change them
+            return parsed
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except (OSError, TypeError, ValueError):
+        pass  # no writable cache, or data JSON cannot hold: only a slower start
+    return parsed

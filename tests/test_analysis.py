@@ -175,10 +175,12 @@ def test_lemma_table_is_written_and_consulted(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(lemmacache, "_table_path", lambda: tmp_path / "lemmas-test.json")
     from rewriter import Case, check
 
-    check(Case(draft="Спасибо за обращение!"))
+    check(Case(draft="Спасибо за обращение, Зюзюкин! Проверили выписку."))
     lemmacache.save()
     table = json.loads((tmp_path / "lemmas-test.json").read_text(encoding="utf-8"))
     assert "обращение" in table and "обращение" in table["обращение"]
+    # Phrase words only: nothing of the checked text reaches the disk.
+    assert not {"зюзюкин", "Зюзюкин", "проверили", "выписку"} & set(table)
 
     monkeypatch.setattr(morph, "_KNOWN", {})
     morph.lemmas.cache_clear()
