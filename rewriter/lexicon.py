@@ -137,8 +137,8 @@ class Lexicon:
         return bool(self.phrases)
 
     def find(self, doc: Doc, *, sentences: Sequence[int] | None = None) -> list[Match]:
-        keys, prefixes = self._keys, self._by_prefix
-        if not prefixes and not doc.may_contain(keys):
+        keys, prefixes, doc_keys = self._keys, self._by_prefix, doc.keys
+        if not prefixes and doc_keys.isdisjoint(keys):
             return []  # the common case: no word of the text is in this lexicon
         tokens = doc.tokens
         found: list[Match] = []
@@ -151,7 +151,7 @@ class Lexicon:
             for index in self._candidates(tok):
                 ok = possible.get(index)
                 if ok is None:
-                    ok = possible[index] = all(map(doc.may_contain, self._needs[index]))
+                    ok = possible[index] = not any(map(doc_keys.isdisjoint, self._needs[index]))
                 if not ok:
                     continue
                 phrase = self.phrases[index]

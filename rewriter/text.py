@@ -32,28 +32,28 @@ class Doc:
     immutable: it is shared by every rule (a plain slotted class, because a frozen dataclass
     costs a tenth of the analysis just to construct)."""
 
-    __slots__ = ("_keys", "_lemma_set", "sentences", "text", "tokens")
+    __slots__ = ("keys", "sentences", "text", "tokens")
 
     def __init__(
         self,
         text: str,
         tokens: tuple[Token, ...],
         sentences: tuple[tuple[int, int], ...],
-        lemma_set: frozenset[str] = frozenset(),
-        keys: frozenset[str] = frozenset(),  # lemmas and "=form"s
+        keys: frozenset[str] = frozenset(),
     ) -> None:
         self.text = text
         self.tokens = tokens
         self.sentences = sentences
-        self._lemma_set = lemma_set
-        self._keys = keys
+        # Every lemma of every word, and every word form as «=form» (no lemma starts with «=»):
+        # what lexicons test before looking at a single token.
+        self.keys = keys
 
     def __repr__(self) -> str:
         return f"Doc({self.text!r}, {len(self.tokens)} tokens)"
 
     def may_contain(self, keys: frozenset[str]) -> bool:
         """False when no word of the text has any of `keys`: lexicons skip the text at once."""
-        return not self._keys.isdisjoint(keys)
+        return not self.keys.isdisjoint(keys)
 
     def sentence_span(self, index: int) -> tuple[int, int]:
         return self.sentences[index]
@@ -69,7 +69,7 @@ class Doc:
         return self.text[start:end]
 
     def has_lemma(self, lemma: str) -> bool:
-        return lemma in self._lemma_set
+        return lemma in self.keys
 
     def tokens_in(self, sent: int) -> list[Token]:
         return [t for t in self.tokens if t.sent == sent]
@@ -113,8 +113,7 @@ def analyse(text: str) -> Doc:
         sent = bisect_right(ends, start) if ends else 0
         append(_new_token(Token, (word, start, end, sent, norm, word_lemmas, word_keys)))
         add_keys(word_keys)
-    lemma_set = frozenset(k for k in keys if k[0] != "=")
-    return Doc(text, tuple(tokens), tuple(sentences), lemma_set, frozenset(keys))
+    return Doc(text, tuple(tokens), tuple(sentences), frozenset(keys))
 
 
 def is_sentence_start(text: str, offset: int) -> bool:
