@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-import regex
-
 from rewriter.facts import LOSABLE, Fact, extract_facts, fact_keys
 from rewriter.lexicon import Lexicon, Match, find_with_exceptions, is_negated, is_negated_after
 from rewriter.models import Case, Violation
@@ -21,7 +19,7 @@ from rewriter.rules import Rule
 from rewriter.situation import Situation, analyse_thread
 from rewriter.text import Doc, analyse, is_sentence_start
 from rewriter.timeexpr import commitment_keys, extract_commitments
-from rewriter.vocab import lexicon_from, situation_lexicon, style_pattern
+from rewriter.vocab import compile_pattern, lexicon_from, situation_lexicon, style_pattern
 
 
 @dataclass
@@ -116,8 +114,8 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
         if customer_docs and _echoes_customer(m, ctx, customer_docs):
             continue
         hits.append((m.start, m.end))
-    for i, pattern in enumerate(p.get("patterns", [])):
-        rx = compiled(rule, f"pattern{i}", lambda pattern=pattern: regex.compile(pattern))
+    for pattern in p.get("patterns", []):
+        rx = compile_pattern(pattern)
         for m in rx.finditer(ctx.text):
             if not any(s < m.end() and m.start() < e for s, e in hits):
                 if p.get("skip_echo") and any(m.group() in t for t in ctx.case.customer_texts):
@@ -151,7 +149,7 @@ def _echoes_customer(m: Match, ctx: Context, customer_docs: list[Doc]) -> bool:
 
 
 def check_pattern(rule: Rule, ctx: Context) -> list[Violation]:
-    rx = compiled(rule, "pattern", lambda: regex.compile(rule.params["pattern"]))
+    rx = compile_pattern(rule.params["pattern"])
     out = []
     for m in rx.finditer(ctx.text):
         if rule.params.get("mid_sentence_only") and is_sentence_start(ctx.text, m.start()):

@@ -9,10 +9,9 @@ count only after a commitment cue (до, к, в течение, через…).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
-
-import regex
 
 from rewriter.facts import extract_facts, number_key
 from rewriter.lexicon import Lexicon, anchor_index
@@ -29,7 +28,8 @@ _TO_BASE = {
     "день": ("минута", 1440.0),
     "неделя": ("минута", 10080.0),
 }
-_RANGE = regex.compile(r"(\d+)\s*(?:[-–—]|до)\s*(\d+)")
+_RANGE = re.compile(r"(\d+)\s*(?:[-–—]|до)\s*(\d+)")
+_RANGE_KEY = re.compile(r"dur:([\d.]+)-([\d.]+):(.+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +186,7 @@ def commitment_keys(texts: list[str]) -> set[str]:
     for t in texts:
         for c in extract_commitments(t, require_cue=False):
             keys.add(c.key)
-            m = regex.match(r"dur:([\d.]+)-([\d.]+):(.+)$", c.key)
+            m = _RANGE_KEY.match(c.key)
             if m:  # a source range «3–5 дней» supports its honest upper bound «до 5 дней»
                 keys.add(f"dur:{m.group(2)}:{m.group(3)}")
     return keys
