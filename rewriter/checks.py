@@ -19,7 +19,13 @@ from rewriter.rules import Rule
 from rewriter.situation import Situation, analyse_thread
 from rewriter.text import Doc, analyse, is_sentence_start
 from rewriter.timeexpr import commitment_keys, extract_commitments
-from rewriter.vocab import compile_pattern, lexicon_from, situation_lexicon, style_pattern
+from rewriter.vocab import (
+    any_style_pattern,
+    compile_pattern,
+    lexicon_from,
+    situation_lexicon,
+    style_pattern,
+)
 
 
 @dataclass
@@ -59,6 +65,7 @@ class Context:
             yield from (t for i, t in enumerate(c.customer_texts) if i not in skip)
 
 
+Span = tuple[int, int]
 _COMPILED: dict[tuple[int, str], Any] = {}
 
 
@@ -422,20 +429,33 @@ def _request_sentences(rule: Rule, doc: Doc) -> set[int]:
 # --- register ------------------------------------------------------------------------------------
 
 
-def check_register(rule: Rule, ctx: Context) -> list[Violation]:
-    text, doc = ctx.text, ctx.doc
-    # First what the reply does; the thread is read only if it does something.
+_STYLE_MARKERS = ("emoji", "playful_smiley", "sad_smiley", "sad_emoji", "shouting")
+
+
+def _style_markers(text: str) -> tuple[list[Span], list[Span], list[Span]]:
+    """Spans of playful markers (emoji that are not sad, playful smileys), sad ones, shouting."""
+    sad_emoji = style_pattern("sad_emoji")
     playful = sorted(
         [
             (m.start(), m.end())
             for m in style_pattern("emoji").finditer(text)
-            if not style_pattern("sad_emoji").fullmatch(m.group())
+            if not sad_emoji.fullmatch(m.group())
         ]
         + [(m.start(), m.end()) for m in style_pattern("playful_smiley").finditer(text)]
     )
     sad = [(m.start(), m.end()) for m in style_pattern("sad_smiley").finditer(text)]
-    sad += [(m.start(), m.end()) for m in style_pattern("sad_emoji").finditer(text)]
+    sad += [(m.start(), m.end()) for m in sad_emoji.finditer(text)]
     shouting = [(m.start(), m.end()) for m in style_pattern("shouting").finditer(text)]
+    return playful, sad, shouting
+
+
+def check_register(rule: Rule, ctx: Context) -> list[Violation]:
+    text, doc = ctx.text, ctx.doc
+    # First what the reply does; the thread is read only if it does something.
+    if any_style_pattern(*_STYLE_MARKERS).search(text) is None:
+        playful, sad, shouting = [], [], []
+    else:
+        playful, sad, shouting = _style_markers(text)
     lexical = {key: _lex(rule, key).find(doc) for key in ("jokes", "pet_names", "diminutives")}
     informal_you = situation_lexicon("informal_you").find(doc)
     informal_greeting = situation_lexicon("informal_greeting").find(doc)

@@ -83,5 +83,13 @@ def style_pattern(name: str) -> re.Pattern[str] | regex.Pattern[str]:
 
 
 @cache
+def any_style_pattern(*names: str) -> re.Pattern[str] | regex.Pattern[str]:
+    """One pattern that matches wherever any of the named ones does: a single scan tells that a
+    text has none of them (the common case) without running each."""
+    style = raw("situation")["style"]
+    return compile_pattern("|".join(f"(?:{style[name]})" for name in names))
+
+
+@cache
 def time_lexicon(name: str) -> Lexicon:
     return Lexicon(raw("time")[name], gap=0)

@@ -190,3 +190,21 @@ def test_lemma_table_is_written_and_consulted(tmp_path, monkeypatch) -> None:
         assert "кошка" in morph.lemmas("кошками")  # not in the table: pymorphy3 answers
     finally:
         morph.lemmas.cache_clear()
+
+
+def test_one_scan_finds_a_style_marker_wherever_any_pattern_would() -> None:
+    """tone-overshoot skips its five style patterns when one combined scan finds nothing: that
+    is only safe if the combination matches exactly where some pattern matches."""
+    from rewriter.checks import _STYLE_MARKERS
+    from rewriter.rulebench import load_corpus
+    from rewriter.vocab import any_style_pattern, style_pattern
+
+    texts = [t for item in load_corpus() for t in (item.case.reply, item.case.draft) if t]
+    texts += ["Супер 👍", "Ох :(", "Ну что ж((", "Готово!!", "Правда?!", "Ура xD", "Вот ^_^", "Ок 😔"]
+    combined = any_style_pattern(*_STYLE_MARKERS)
+    hits = 0
+    for text in texts:
+        each = any(style_pattern(name).search(text) for name in _STYLE_MARKERS)
+        assert bool(combined.search(text)) == each, text
+        hits += each
+    assert hits >= 20  # the check saw plenty of texts with markers, not only plain ones
