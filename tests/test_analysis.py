@@ -200,7 +200,16 @@ def test_one_scan_finds_a_style_marker_wherever_any_pattern_would() -> None:
     from rewriter.vocab import any_style_pattern, style_pattern
 
     texts = [t for item in load_corpus() for t in (item.case.reply, item.case.draft) if t]
-    texts += ["Супер 👍", "Ох :(", "Ну что ж((", "Готово!!", "Правда?!", "Ура xD", "Вот ^_^", "Ок 😔"]
+    texts += [
+        "Супер 👍",
+        "Ох :(",
+        "Ну что ж((",
+        "Готово!!",
+        "Правда?!",
+        "Ура xD",
+        "Вот ^_^",
+        "Ок 😔",
+    ]
     combined = any_style_pattern(*_STYLE_MARKERS)
     hits = 0
     for text in texts:
