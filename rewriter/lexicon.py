@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from rewriter.morph import normalise_word, phrase_lemmas
 from rewriter.text import Doc, Token
@@ -59,8 +60,7 @@ class Phrase:
         return Phrase(source, tuple(_compile_word(p) for p in parts), extra)
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     phrase: Phrase
     first: int  # token index
     last: int  # token index, inclusive

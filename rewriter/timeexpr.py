@@ -10,8 +10,8 @@ count only after a commitment cue (до, к, в течение, через…).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 from rewriter.facts import extract_facts, number_key
 from rewriter.lexicon import Lexicon, anchor_index
@@ -32,8 +32,7 @@ _RANGE = re.compile(r"(\d+)\s*(?:[-–—]|до)\s*(\d+)")
 _RANGE_KEY = re.compile(r"dur:([\d.]+)-([\d.]+):(.+)$")
 
 
-@dataclass(frozen=True, slots=True)
-class Commitment:
+class Commitment(NamedTuple):
     key: str
     start: int
     end: int
