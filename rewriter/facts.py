@@ -9,8 +9,8 @@ Facts are found with regular expressions on the raw text (tokenisers split e-mai
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 from rewriter.morph import is_name, name_lemma
 from rewriter.text import analyse
@@ -40,8 +40,7 @@ _DIGIT = re.compile(r"\d")
 _URL_HINT = re.compile(r"://|www\.|[\w-]\.\w", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
+class Fact(NamedTuple):
     kind: str  # num | date | time | url | email | phone | id | card | name
     key: str
     start: int
