@@ -95,6 +95,12 @@ def _word(word: str) -> tuple[str, frozenset[str], frozenset[str]]:
     return norm, word_lemmas, word_lemmas | {"=" + norm}
 
 
+def _number(word: str) -> tuple[str, frozenset[str], frozenset[str]]:
+    """A run of digits is its own lemma. Kept out of the word cache: amounts and ids are mostly
+    new each time and would only push real words out of it."""
+    return word, frozenset((word,)), frozenset((word, "=" + word))
+
+
 _new_token = tuple.__new__  # NamedTuple's own __new__ is a Python function: too slow per word
 
 
@@ -108,7 +114,7 @@ def analyse(text: str) -> Doc:
     add_keys = keys.update
     for m in _TOKEN.finditer(text):
         word = m.group()
-        norm, word_lemmas, word_keys = _word(word)
+        norm, word_lemmas, word_keys = _number(word) if word.isdigit() else _word(word)
         start, end = m.span()
         sent = bisect_right(ends, start) if ends else 0
         append(_new_token(Token, (word, start, end, sent, norm, word_lemmas, word_keys)))
