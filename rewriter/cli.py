@@ -282,6 +282,8 @@ def eval_(
     repeat: Annotated[
         int, typer.Option(help="Run each case N times: pass^N and flaky cases (fresh answers).")
     ] = 1,
+    prompts: PromptsOption = None,
+    guidelines: GuidelinesOption = None,
 ) -> None:
     """Rewrite every golden case and score the results."""
     if ctx.invoked_subcommand is not None:
@@ -298,6 +300,8 @@ def eval_(
             cache=cache,
             judge=judge,
             repeat=repeat,
+            prompts=prompts,
+            guidelines=guidelines,
             on_case_done=advance,
         )
     s = report.summary

@@ -10,6 +10,7 @@ import asyncio
 import json
 import re
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from rewriter.loading import load_cases_file
 from rewriter.loop import arewrite
 from rewriter.models import Case, Usage, Violation, parse_case
 from rewriter.paths import data_dir
+from rewriter.prompting import PromptSettings, prompt_data, render
 from rewriter.situation import analyse_thread, count_playful
 from rewriter.text import analyse
 from rewriter.vocab import situation_lexicon
@@ -133,17 +135,23 @@ def _chrf(text: str, golden: str | None) -> float | None:
     return round(_CHRF.sentence_score(text, [golden]).score, 2)
 
 
-PRINCIPLES = ("ten_friends", "mirroring", "real_question", "no_templates", "honest_timelines")
+def principles(settings: PromptSettings | None = None) -> list[dict[str, str]]:
+    """The judge's rubric, prompts/judge.yaml (a team's copy wins): ids and wording."""
+    settings = settings or PromptSettings.resolve()
+    return list((prompt_data(settings.folder, "judge.yaml") or {}).get("principles", []))
+
+
 _JUDGE_LINE = re.compile(
     r"^[^\w\n]*([a-z_]+)[^\w\n]*[:=][ \t]*([1-5])[ \t]*(?:[—–\-:][ \t]*)?(.*)$", re.M
 )
 
 
-def parse_judgement(text: str) -> dict[str, dict[str, Any]]:
+def parse_judgement(text: str, ids: Collection[str] | None = None) -> dict[str, dict[str, Any]]:
     """«principle: score — reason» lines; principles the judge skipped are left out."""
+    ids = ids if ids is not None else [p["id"] for p in principles()]
     found: dict[str, dict[str, Any]] = {}
     for m in _JUDGE_LINE.finditer(text):
-        if m.group(1) in PRINCIPLES and m.group(1) not in found:
+        if m.group(1) in ids and m.group(1) not in found:
             found[m.group(1)] = {"score": int(m.group(2)), "reason": m.group(3).strip()}
     return found
 
@@ -152,13 +160,15 @@ async def _judge(case: Case, text: str, judge: str, **kw: Any) -> dict[str, dict
     """Score a rewrite with a model, from prompts/judge.j2. Personal data is masked first."""
     from rewriter.llm import ModelConfig, classify, default_acompletion
     from rewriter.pii import Masker
-    from rewriter.prompting import PromptSettings, render
 
     masker = Masker()
     masked = masker.mask_case(case)
+    settings = PromptSettings.resolve(kw.get("prompts"), kw.get("guidelines"))
+    rubric = principles(settings)
     content = render(
         "judge.j2",
-        PromptSettings.resolve(),
+        settings,
+        principles=rubric,
         thread=masked.thread,
         draft=masked.draft or "",
         reply=masker.mask(text),
@@ -171,7 +181,8 @@ async def _judge(case: Case, text: str, judge: str, **kw: Any) -> dict[str, dict
         answer = await answer if asyncio.iscoroutine(answer) else answer
     except Exception as exc:
         return {"error": {"score": None, "reason": classify(exc).detail}}
-    return parse_judgement(answer if isinstance(answer, str) else answer.text)
+    ids = [p["id"] for p in rubric]
+    return parse_judgement(answer if isinstance(answer, str) else answer.text, ids)
 
 
 async def _one(
@@ -248,6 +259,8 @@ async def aevaluate(
     cache: bool = True,
     repeat: int = 1,
     judge: str | None = None,
+    prompts: Path | str | None = None,
+    guidelines: Path | str | None = None,
     on_case_done: Any = None,
 ) -> EvalReport:
     if concurrency < 1:
@@ -271,6 +284,8 @@ async def aevaluate(
                 timeout=timeout,
                 completion=completion,
                 cache=cache,
+                prompts=prompts,
+                guidelines=guidelines,
             )
             for c, raw in loaded
         )
@@ -303,7 +318,7 @@ async def aevaluate(
             (r.chrf_spread for r in reports if r.chrf_spread is not None), default=None
         ),
         "judge": judge,
-        "judge_means": _judge_means(reports),
+        "judge_means": _judge_means(reports, principles(PromptSettings.resolve(prompts))),
     }
     return EvalReport(summary=summary, cases=list(reports))
 
@@ -313,13 +328,15 @@ def _spread(values: list[float | None]) -> float | None:
     return round(max(known) - min(known), 2) if known else None
 
 
-def _judge_means(reports: list[CaseReport]) -> dict[str, float | None] | None:
+def _judge_means(
+    reports: list[CaseReport], rubric: list[dict[str, str]]
+) -> dict[str, float | None] | None:
     judged = [r.judge for r in reports if r.judge]
     if not judged:
         return None
     return {
         p: _mean([j[p]["score"] for j in judged if p in j and j[p].get("score") is not None])
-        for p in PRINCIPLES
+        for p in [p["id"] for p in rubric]
     }
 
 

@@ -90,8 +90,9 @@ def render(name: str, settings: PromptSettings | None = None, **variables: Any) 
 
 
 @cache
-def _data(folder: Path | None, name: str) -> Any:
-    """A data file of prompts/ (situation.yaml, examples.yaml): the team's copy wins."""
+def prompt_data(folder: Path | None, name: str) -> Any:
+    """A data file of prompts/ (situation.yaml, examples.yaml, judge.yaml): the team's copy
+    wins."""
     for base in (folder, data_dir("prompts")):
         if base is not None and (base / name).exists():
             return read_yaml(base / name)
@@ -120,7 +121,7 @@ def situation_tags(situation: Situation) -> set[str]:
 def situation_lines(situation: Situation, settings: PromptSettings | None = None) -> list[str]:
     """The lines of prompts/situation.yaml whose condition holds for this thread, in file order."""
     settings = settings or PromptSettings.resolve()
-    texts: dict[str, str] = _data(settings.folder, "situation.yaml") or {}
+    texts: dict[str, str] = prompt_data(settings.folder, "situation.yaml") or {}
     tags = situation_tags(situation)
     if situation.customer_name:
         tags.add("name")
@@ -140,7 +141,7 @@ def choose_examples(
     A legal dispute or an angry customer must not be shown a playful example, whatever else matches.
     """
     settings = settings or PromptSettings.resolve()
-    examples: list[dict[str, Any]] = _data(settings.folder, "examples.yaml") or []
+    examples: list[dict[str, Any]] = prompt_data(settings.folder, "examples.yaml") or []
     tags = situation_tags(situation)
     scored = []
     for order, ex in enumerate(examples):

@@ -171,3 +171,45 @@ def test_parse_judgement_tolerates_markup() -> None:
     )
     assert parsed["ten_friends"]["score"] == 4 and parsed["mirroring"] == {"score": 5, "reason": ""}
     assert "whatever" not in parsed
+
+
+def test_a_teams_rubric_drives_the_judge_prompt_and_the_scores(server, tmp_path, capsys) -> None:
+    """prompts/judge.yaml is the one list of principles: a team's copy (--prompts) changes what
+    the judge is asked and what the report keeps."""
+    team = tmp_path / "team-prompts"
+    team.mkdir()
+    (team / "judge.yaml").write_text(
+        "principles:\n"
+        "  - id: ten_friends\n    text: по-дружески, но с уважением\n"
+        "  - id: brevity\n    text: коротко, без лишних слов\n",
+        encoding="utf-8",
+    )
+    server.say(
+        "Карта будет готова 15 марта — напишем, когда отправим.",
+        "ten_friends: 4 — тепло\nbrevity: 5 — одна фраза\nmirroring: 3 — не спрашивали",
+    )
+    out_dir = tmp_path / "run"
+    code = main(
+        [
+            "eval",
+            "--cases",
+            str(_one_case_file(tmp_path)),
+            "--model",
+            "openai/test-model",
+            "--api-base",
+            server.url,
+            "--judge",
+            "openai/judge-model",
+            "--no-cache",
+            "--out",
+            str(out_dir),
+            "--prompts",
+            str(team),
+        ]
+    )
+    capsys.readouterr()
+    assert code == 0
+    asked = server.requests[1]["messages"][0]["content"]
+    assert "- brevity: коротко, без лишних слов." in asked and "mirroring" not in asked
+    judged = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))["cases"][0]["judge"]
+    assert set(judged) == {"ten_friends", "brevity"}  # a principle not asked for is not kept
