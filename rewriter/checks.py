@@ -23,6 +23,7 @@ from rewriter.vocab import (
     any_style_pattern,
     compile_pattern,
     lexicon_from,
+    raw,
     situation_lexicon,
     style_pattern,
 )
@@ -188,27 +189,25 @@ def check_unsupported(rule: Rule, ctx: Context) -> list[Violation]:
     return [v.model_copy(update={"evidence": evidence}) for v in found]
 
 
-_SOURCE_NAMES = {
-    "draft": "черновик",
-    "facts": "факты",
-    "agent": "ответы агента",
-    "customer": "сообщения клиента",
-}
-
-
 def _searched(ctx: Context, which: list[str]) -> str:
-    """What was searched: «черновик: «…»; факты: 2» — so an agent sees what the reply lacks."""
+    """What was searched: «черновик: «…»; факты: 2» — so an agent sees what the reply lacks.
+    The wording is guardrails/lexicons/evidence.yaml."""
+    wording = raw("evidence")
+    case = ctx.case
+    counts = {
+        "facts": len(case.facts),
+        "agent": len(case.agent_texts),
+        "customer": len(case.customer_texts),
+    }
     parts = []
     for name in which:
-        if name == "draft" and ctx.case.draft:
-            parts.append(f"черновик: «{_clip(ctx.case.draft)}»")
-        elif name == "facts" and ctx.case.facts:
-            parts.append(f"факты: {len(ctx.case.facts)}")
-        elif name in ("agent", "customer"):
-            count = len(ctx.case.agent_texts if name == "agent" else ctx.case.customer_texts)
-            if count:
-                parts.append(f"{_SOURCE_NAMES[name]}: {count}")
-    return "проверено — " + "; ".join(parts) if parts else "источников нет"
+        if name == "draft" and case.draft:
+            parts.append(wording["sources"]["draft"].format(quote=_clip(case.draft)))
+        elif counts.get(name):
+            parts.append(wording["sources"][name].format(count=counts[name]))
+    if not parts:
+        return str(wording["nothing_searched"])
+    return wording["searched"].format(parts=wording["separator"].join(parts))
 
 
 def _clip(text: str, limit: int = 120) -> str:
@@ -354,7 +353,8 @@ def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
             continue
         seen.add(f.key)
         sentence = draft_ctx.doc.sentence_text(draft_ctx.doc.sentence_of(f.start))
-        out.append(_lost_violation(rule, f, f"в черновике: «{_clip(sentence)}»"))
+        evidence = raw("evidence")["lost_from_draft"].format(quote=_clip(sentence))
+        out.append(_lost_violation(rule, f, evidence))
     return out
 
 

@@ -20,11 +20,32 @@ def test_every_block_violation_explains_itself() -> None:
     by_rule = {v.rule: v for v in result.violations}
     assert by_rule["promo-in-legal-dispute"].evidence.startswith("Подаю в суд")
     assert "Подаю в суд" in by_rule["tone-overshoot"].evidence
-    assert "черновик" in by_rule["invented-deadline"].evidence
-    assert "в течение 10 рабочих дней" in by_rule["lost-fact"].evidence
+    assert by_rule["invented-deadline"].evidence == (
+        "проверено — черновик: «Ответ юристов придёт в течение 10 рабочих дней.»"
+    )
+    assert by_rule["lost-fact"].evidence == (
+        "в черновике: «Ответ юристов придёт в течение 10 рабочих дней.»"
+    )
     for v in result.violations:
         if v.blocks:
             assert v.evidence, v.rule
+
+
+def test_evidence_counts_the_sources_it_searched() -> None:
+    """The wording comes from guardrails/lexicons/evidence.yaml; the counts from the case."""
+    case = Case.model_validate(
+        {
+            "thread": [
+                {"author": "customer", "text": "Когда вернут деньги?"},
+                {"author": "agent", "text": "Проверяю платёж."},
+            ],
+            "draft": "Деньги вернутся.",
+            "facts": ["Возврат оформлен", "Банк-получатель: Тинькофф"],
+            "reply": "Деньги вернутся завтра.",
+        }
+    )
+    (v,) = [v for v in check(case).violations if v.rule == "invented-deadline"]
+    assert v.evidence == ("проверено — черновик: «Деньги вернутся.»; факты: 2; ответы агента: 1")
 
 
 def test_marked_spans() -> None:
