@@ -14,7 +14,7 @@ from typing import Any
 from rewriter.facts import LOSABLE, Fact, extract_facts, fact_keys
 from rewriter.lexicon import Lexicon, Match, find_with_exceptions, is_negated, is_negated_after
 from rewriter.models import Case, Violation
-from rewriter.morph import is_future, is_imperative, name_lemma
+from rewriter.morph import is_future, is_imperative, may_be_imperative, name_lemma
 from rewriter.rules import Rule
 from rewriter.situation import Situation, analyse_thread
 from rewriter.text import Doc, analyse, is_sentence_start
@@ -419,8 +419,11 @@ def _request_sentences(rule: Rule, doc: Doc) -> set[int]:
     }
     toks = doc.tokens
     for i, t in enumerate(toks):
-        if is_imperative(t.text) and not (
-            i and toks[i - 1].norm == "не" and toks[i - 1].sent == t.sent
+        opens = i == 0 or toks[i - 1].sent != t.sent
+        # «Приходите в отделение» opening a sentence is a request, though «вы приходите» reads
+        # the same: with no subject before it, the imperative reading wins.
+        if (is_imperative(t.text) or (opens and may_be_imperative(t.text))) and not (
+            not opens and toks[i - 1].norm == "не"
         ):
             sents.add(t.sent)
     return sents

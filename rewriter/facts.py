@@ -86,7 +86,12 @@ def _number_words() -> frozenset[str]:
 @cache
 def _unit_lemmas() -> frozenset[str]:
     time = raw("time")
-    return frozenset(time["units"]) | frozenset(raw("numbers")["currencies"])
+    numbers = raw("numbers")
+    return (
+        frozenset(time["units"])
+        | frozenset(numbers["currencies"])
+        | frozenset(numbers.get("measures", []))
+    )
 
 
 @cache

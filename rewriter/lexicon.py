@@ -3,7 +3,8 @@
 Phrase syntax, as written in the YAML files under guardrails/:
   «вернуть деньги»   each word matches any inflection (lemmas of all parses);
   «=вы»              an exact word form (lower-cased, ё→е);
-  «промокод*»        any word starting with «промокод».
+  «промокод*»        any word starting with «промокод»;
+  «спасибо|благодарить за терпение»  alternatives for one word, each as above (same kind).
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ class Word:
 
 
 def _compile_word(raw: str) -> Word:
+    if "|" in raw:  # alternatives: one word position, any of them
+        options = [_compile_word(part) for part in raw.split("|") if part]
+        kinds = {w.kind for w in options}
+        if len(kinds) != 1:
+            raise ValueError(f"alternatives of one kind only: {raw!r}")
+        return Word(kinds.pop(), frozenset().union(*(w.values for w in options)))
     if raw.startswith("="):
         return Word("exact", frozenset({normalise_word(raw[1:])}))
     if raw.endswith("*") and len(raw) > 1:

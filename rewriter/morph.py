@@ -90,6 +90,16 @@ def is_imperative(word: str) -> bool:
 
 
 @lru_cache(maxsize=50_000)
+def may_be_imperative(word: str) -> bool:
+    """Some parse is an imperative addressed to the reader («приходите»: also «вы приходите»),
+    not the inclusive «отправим» (= «давайте отправим»). Only where context settles it, e.g. a
+    verb opening a sentence."""
+    if not word.replace("-", "").isalpha():
+        return False
+    return any({"impr", "excl"} <= p.tag.grammemes for p in analyzer().parse(normalise_word(word)))
+
+
+@lru_cache(maxsize=50_000)
 def is_ty_verb(word: str) -> bool:
     """A verb addressed to «ты» («глянь», «можешь»): every parse is 2nd person or imperative,
     and singular. «пришли» (also past plural of «прийти») is not."""

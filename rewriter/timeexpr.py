@@ -10,10 +10,11 @@ count only after a commitment cue (до, к, в течение, через…).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from rewriter.facts import extract_facts, number_key
+from rewriter.facts import Fact, extract_facts, number_key
 from rewriter.lexicon import Lexicon, anchor_index
 from rewriter.morph import is_future
 from rewriter.text import Doc, analyse
@@ -30,6 +31,11 @@ _TO_BASE = {
 }
 _RANGE = re.compile(r"(\d+)\s*(?:[-–—]|до)\s*(\d+)")
 _RANGE_KEY = re.compile(r"dur:([\d.]+)-([\d.]+):(.+)$")
+# A window of clock hours, «с 10 до 14» (or «с 9:30 до 18»): the same as «с 10:00 до 14:00».
+_HOURS = re.compile(
+    r"(?<!\w)(с|от)\s+([01]?\d|2[0-4])(?::([0-5]\d))?\s+(до)\s+([01]?\d|2[0-4])(?::([0-5]\d))?(?![\d:,.]?\d)",
+    re.IGNORECASE,
+)
 
 
 class Commitment(NamedTuple):
@@ -69,6 +75,22 @@ def _trigger_keys() -> frozenset[str]:
     return frozenset(units) | frozenset(weekdays) | anchors | {"полчаса"}
 
 
+@cache
+def _window_followers() -> frozenset[str]:
+    return frozenset(raw("time").get("window_followers", []))
+
+
+def _approximate_counts(doc: Doc) -> list[Fact]:
+    """«пару» before a unit as a number fact of its own (time.yaml: approximate)."""
+    approximate: dict[str, float] = raw("time").get("approximate", {})
+    out = []
+    for i, tok in enumerate(doc.tokens[:-1]):
+        value = next((approximate[lm] for lm in tok.lemmas if lm in approximate), None)
+        if value is not None and not doc.tokens[i + 1].lemmas.isdisjoint(_unit_set()):
+            out.append(Fact("num", number_key(value), tok.start, tok.end, tok.text))
+    return out
+
+
 def _fmt(value: float) -> str:
     return number_key(value)[4:]
 
@@ -100,7 +122,7 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
     units, qualifiers, weekdays, relative, cues, unit_cues, vague = _vocab()
     doc = analyse(text)
     dated = [f for f in extract_facts(text) if f.kind in ("date", "time")]
-    if not dated and not doc.may_contain(_trigger_keys()):
+    if not dated and not doc.may_contain(_trigger_keys()) and not _HOURS.search(text):
         return ()  # most texts say nothing about time: skip the work
     toks = doc.tokens
     unit_set, weekday_set = _unit_set(), frozenset(weekdays)
@@ -126,7 +148,23 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
             continue
         add(extra["key"], m.start, m.end)
 
+    starts = [t.start for t in toks]
+    for m in _HOURS.finditer(text):
+        # A window, unless a counted word follows («с 10 до 14 дней», «с 1 до 5 баллов»).
+        index = bisect_left(starts, m.end())
+        after = toks[index] if index < len(toks) else None
+        if (
+            after is not None
+            and not text[m.end() : after.start].strip()
+            and after.lemmas.isdisjoint(_window_followers())
+        ):
+            continue
+        for cue, hour, minute in ((1, 2, 3), (4, 5, 6)):
+            key = f"time:{int(m.group(hour)):02d}:{m.group(minute) or '00'}"
+            add(key, m.start(cue), m.end(minute) if m.group(minute) else m.end(hour))
+
     number_facts = [f for f in extract_facts(text) if f.kind == "num"]
+    number_facts += _approximate_counts(doc)
     for i, tok in enumerate(toks):
         if "полчаса" in tok.lemmas:
             add(duration_key(30, "минута", None), tok.start, tok.end)

@@ -217,3 +217,33 @@ def test_one_scan_finds_a_style_marker_wherever_any_pattern_would() -> None:
         assert bool(combined.search(text)) == each, text
         hits += each
     assert hits >= 20  # the check saw plenty of texts with markers, not only plain ones
+
+
+def test_phrase_alternatives_share_one_word_position() -> None:
+    import pytest
+
+    from rewriter.lexicon import Lexicon
+
+    lexicon = Lexicon(["спасибо|благодарить за терпение|понимание"])
+    for text in ("Благодарим за терпение.", "Спасибо вам за понимание!", "благодарю за понимание"):
+        assert lexicon.find(analyse(text)), text
+    assert not lexicon.find(analyse("Благодарим за скриншот."))
+    with pytest.raises(ValueError, match="one kind"):
+        Lexicon(["=вы|ты"])
+
+
+def test_clock_windows_and_approximate_counts() -> None:
+    """«с 10 до 14» is the window «с 10:00 до 14:00»; «пару дней» counts two days; neither a
+    score range nor «пару минут» is a commitment."""
+    from rewriter.timeexpr import extract_commitments
+
+    def keys(text: str) -> list[str]:
+        return [c.key for c in extract_commitments(text)]
+
+    assert keys("Курьер приедет с 12 до 15.") == ["time:12:00", "time:15:00"]
+    assert keys("Курьер будет с 12:00 до 15:00.") == ["time:12:00", "time:15:00"]
+    assert keys("Работаем с 9:30 до 18 по Москве.") == ["time:09:30", "time:18:00"]
+    assert keys("Доставка займёт с 10 до 14 дней.") == keys("Доставка займёт 10–14 дней.")
+    assert keys("Оцените от 1 до 5 баллов.") == []
+    assert keys("Обычно это занимает пару дней.") == keys("Обычно это занимает 2 дня.")
+    assert keys("Мне нужна пара минут.") == []
