@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -51,7 +52,7 @@ class Doc:
     def __repr__(self) -> str:
         return f"Doc({self.text!r}, {len(self.tokens)} tokens)"
 
-    def may_contain(self, keys: frozenset[str]) -> bool:
+    def may_contain(self, keys: Iterable[str]) -> bool:
         """False when no word of the text has any of `keys`: lexicons skip the text at once."""
         return not self.keys.isdisjoint(keys)
 

@@ -80,9 +80,21 @@ def _window_followers() -> frozenset[str]:
     return frozenset(raw("time").get("window_followers", []))
 
 
+def _has_window(text: str) -> bool:
+    """A clock window «с 10 до 14» (the substring test spares most texts the pattern)."""
+    return ("до" in text or "ДО" in text or "До" in text) and _HOURS.search(text) is not None
+
+
+@cache
+def _approximate() -> dict[str, float]:
+    return dict(raw("time").get("approximate", {}))
+
+
 def _approximate_counts(doc: Doc) -> list[Fact]:
     """«пару» before a unit as a number fact of its own (time.yaml: approximate)."""
-    approximate: dict[str, float] = raw("time").get("approximate", {})
+    approximate = _approximate()
+    if not doc.may_contain(approximate.keys()):
+        return []
     out = []
     for i, tok in enumerate(doc.tokens[:-1]):
         value = next((approximate[lm] for lm in tok.lemmas if lm in approximate), None)
@@ -122,7 +134,7 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
     units, qualifiers, weekdays, relative, cues, unit_cues, vague = _vocab()
     doc = analyse(text)
     dated = [f for f in extract_facts(text) if f.kind in ("date", "time")]
-    if not dated and not doc.may_contain(_trigger_keys()) and not _HOURS.search(text):
+    if not dated and not doc.may_contain(_trigger_keys()) and not _has_window(text):
         return ()  # most texts say nothing about time: skip the work
     toks = doc.tokens
     unit_set, weekday_set = _unit_set(), frozenset(weekdays)
@@ -149,7 +161,7 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
         add(extra["key"], m.start, m.end)
 
     starts = [t.start for t in toks]
-    for m in _HOURS.finditer(text):
+    for m in _HOURS.finditer(text) if _has_window(text) else ():
         # A window, unless a counted word follows («с 10 до 14 дней», «с 1 до 5 баллов»).
         index = bisect_left(starts, m.end())
         after = toks[index] if index < len(toks) else None
