@@ -39,6 +39,11 @@ class Word:
         return any(token.norm.startswith(v) for v in self.values)
 
 
+def _keys_of(word: Word) -> frozenset[str]:
+    """The Doc keys a lemma or exact word matches (a prefix word has none)."""
+    return word.values if word.kind == "lemma" else frozenset("=" + v for v in word.values)
+
+
 def _compile_word(raw: str) -> Word:
     if "|" in raw:  # alternatives: one word position, any of them
         options = [_compile_word(part) for part in raw.split("|") if part]
@@ -123,13 +128,26 @@ class Lexicon:
         # What a text must hold for a phrase to be possible at all: a key of each of its words
         # (prefix words aside). One set test per word rejects «в течение» in a text with «в» alone.
         self._needs = tuple(
-            tuple(
-                w.values if w.kind == "lemma" else frozenset("=" + v for v in w.values)
-                for w in phrase.words
-                if w.kind != "prefix"
-            )
+            tuple(_keys_of(w) for w in phrase.words if w.kind != "prefix")
             for phrase in self.phrases
         )
+        # The text-level test: some phrase's most distinctive word must be there. For ordered
+        # phrases this is stronger than their first word («в настоящее время» needs «настоящий»,
+        # not «в»). None when a phrase is all prefixes: then every text is looked at.
+        self._by_distinctive: dict[str, list[int]] = {}
+        for index, (phrase, needs) in enumerate(zip(self.phrases, self._needs, strict=True)):
+            anchor = phrase.words[anchor_index(phrase)]
+            if anchor.kind != "prefix":
+                distinctive = _keys_of(anchor)
+            elif needs:
+                distinctive = needs[0]  # any other word is as necessary
+            else:  # all prefixes: no key to test a text by
+                self._prefilter: frozenset[str] | None = None
+                break
+            for key in distinctive:
+                self._by_distinctive.setdefault(key, []).append(index)
+        else:
+            self._prefilter = frozenset(self._by_distinctive)
 
     def _candidates(self, token: Token) -> set[int]:
         found: set[int] = set()
@@ -145,21 +163,30 @@ class Lexicon:
 
     def find(self, doc: Doc, *, sentences: Sequence[int] | None = None) -> list[Match]:
         keys, prefixes, doc_keys = self._keys, self._by_prefix, doc.keys
-        if not prefixes and doc_keys.isdisjoint(keys):
-            return []  # the common case: no word of the text is in this lexicon
+        viable: set[int] | None = None  # None: every phrase may be there
+        if self._prefilter is not None:
+            present = doc_keys & self._prefilter
+            if not present:
+                return []  # the common case: no phrase of this lexicon can be in the text
+            # The phrases whose distinctive word is there, and then only those whose every
+            # word is: usually none or one, found without looking at a single token.
+            viable = {
+                index
+                for key in present
+                for index in self._by_distinctive[key]
+                if not any(map(doc_keys.isdisjoint, self._needs[index]))
+            }
+            if not viable:
+                return []
         tokens = doc.tokens
         found: list[Match] = []
-        possible: dict[int, bool] = {}
         for i, tok in enumerate(tokens):
             if sentences is not None and tok.sent not in sentences:
                 continue
             if keys.isdisjoint(tok.keys) and not prefixes:
                 continue  # this word starts nothing
             for index in self._candidates(tok):
-                ok = possible.get(index)
-                if ok is None:
-                    ok = possible[index] = not any(map(doc_keys.isdisjoint, self._needs[index]))
-                if not ok:
+                if viable is not None and index not in viable:
                     continue
                 phrase = self.phrases[index]
                 if self.any_order:
