@@ -247,3 +247,16 @@ def test_clock_windows_and_approximate_counts() -> None:
     assert keys("Оцените от 1 до 5 баллов.") == []
     assert keys("Обычно это занимает пару дней.") == keys("Обычно это занимает 2 дня.")
     assert keys("Мне нужна пара минут.") == []
+
+
+def test_lexicon_text_filters_keep_every_match() -> None:
+    """A lexicon rejects a text by its phrases' distinctive words before reading tokens; phrases
+    of prefixes only have none, and an ordered phrase is still found from its first word."""
+    from rewriter.lexicon import Lexicon
+
+    assert Lexicon(["промокод*"]).find(analyse("Ваши промокоды истекли."))
+    mixed = Lexicon(["в настоящее время", "=вы", "скидк* на"])
+    found = mixed.find(analyse("В настоящее время вы получите скидку на всё."))
+    assert [m.phrase.source for m in found] == ["в настоящее время", "=вы", "скидк* на"]
+    assert not Lexicon(["в настоящее время"]).find(analyse("В это время в офисе никого."))
+    assert Lexicon([]).find(analyse("Любой текст.")) == []
