@@ -96,9 +96,10 @@ def _word(word: str) -> tuple[str, frozenset[str], frozenset[str]]:
     return norm, word_lemmas, word_lemmas | {"=" + norm}
 
 
+@lru_cache(maxsize=4096)
 def _number(word: str) -> tuple[str, frozenset[str], frozenset[str]]:
-    """A run of digits is its own lemma. Kept out of the word cache: amounts and ids are mostly
-    new each time and would only push real words out of it."""
+    """A run of digits is its own lemma. A cache of its own: amounts and ids are mostly new each
+    time and would only push real words out of the word cache."""
     return word, frozenset((word,)), frozenset((word, "=" + word))
 
 
