@@ -22,7 +22,7 @@ from rewriter.errors import UsageError
 
 # Below this many lines the start of the workers costs more than they save.
 PARALLEL_FROM = 1000
-_CHUNK = 64
+_CHUNK = 64  # the smallest chunk; long files get larger ones (see `_chunk_size`)
 
 
 class Outcome(NamedTuple):
@@ -121,7 +121,8 @@ def checking(items: Sequence[tuple[str, int, str]], jobs: int = 0) -> Iterator[I
     once this is entered, so a progress bar's thread started afterwards is never forked."""
     workers = jobs or (usable_cores() if len(items) >= PARALLEL_FROM else 1)
     workers = min(workers, max(1, len(items) // _CHUNK))
-    chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+    size = _chunk_size(len(items), workers)
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
     if workers > 1:
         _warm_up()  # once, before the fork, so no worker repeats it
     # A batch allocates millions of short-lived, acyclic objects: move what exists out of the
@@ -135,6 +136,13 @@ def checking(items: Sequence[tuple[str, int, str]], jobs: int = 0) -> Iterator[I
     context = multiprocessing.get_context(method)
     with context.Pool(workers, initializer=None if method == "fork" else _warm_up) as pool:
         yield pool.imap(check_chunk, chunks)
+
+
+def _chunk_size(lines: int, workers: int) -> int:
+    """About 16 chunks per worker, 64 to 400 lines each: each chunk costs a round trip and its
+    own audit (measured: 10,000 lines in 157 chunks took 0.1 s longer than in 32), while the
+    last chunk sets how long one worker may idle at the end."""
+    return max(_CHUNK, min(400, lines // (workers * 16)))
 
 
 def _warm_up() -> None:
