@@ -126,14 +126,9 @@ def test_repeat_reports_pass_hat_n_and_flaky_cases(server, tmp_path, capsys) -> 
     assert case.chrf_spread is not None and case.chrf_spread > 0
 
 
-def test_judge_scores_each_principle(server, tmp_path, capsys) -> None:
-    server.say(
-        "Карта будет готова 15 марта — напишем, когда отправим.",
-        "ten_friends: 5 — тепло и по делу\nmirroring: 4 — чуть длиннее, чем у клиента\n"
-        "real_question: 5 — ответ на вопрос\nno_templates: 5 — без шаблонов\n"
-        "honest_timelines: 5 — дата из черновика",
-    )
-    code = main(
+def _eval_with_judge(server, tmp_path, *extra: str) -> int:
+    """`h2h eval` of one case against the scripted server, judged by it too; report in run/."""
+    return main(
         [
             "eval",
             "--cases",
@@ -147,8 +142,19 @@ def test_judge_scores_each_principle(server, tmp_path, capsys) -> None:
             "--no-cache",
             "--out",
             str(tmp_path / "run"),
+            *extra,
         ]
     )
+
+
+def test_judge_scores_each_principle(server, tmp_path, capsys) -> None:
+    server.say(
+        "Карта будет готова 15 марта — напишем, когда отправим.",
+        "ten_friends: 5 — тепло и по делу\nmirroring: 4 — чуть длиннее, чем у клиента\n"
+        "real_question: 5 — ответ на вопрос\nno_templates: 5 — без шаблонов\n"
+        "honest_timelines: 5 — дата из черновика",
+    )
+    code = _eval_with_judge(server, tmp_path)
     out, _ = capsys.readouterr()
     assert code == 0
     assert "judge openai/judge-model: ten_friends 5.0, mirroring 4.0" in out
@@ -189,24 +195,7 @@ def test_a_teams_rubric_drives_the_judge_prompt_and_the_scores(server, tmp_path,
         "ten_friends: 4 — тепло\nbrevity: 5 — одна фраза\nmirroring: 3 — не спрашивали",
     )
     out_dir = tmp_path / "run"
-    code = main(
-        [
-            "eval",
-            "--cases",
-            str(_one_case_file(tmp_path)),
-            "--model",
-            "openai/test-model",
-            "--api-base",
-            server.url,
-            "--judge",
-            "openai/judge-model",
-            "--no-cache",
-            "--out",
-            str(out_dir),
-            "--prompts",
-            str(team),
-        ]
-    )
+    code = _eval_with_judge(server, tmp_path, "--prompts", str(team))
     capsys.readouterr()
     assert code == 0
     asked = server.requests[1]["messages"][0]["content"]
