@@ -116,14 +116,12 @@ class Lexicon:
         for index, phrase in enumerate(self.phrases):
             anchor = anchor_index(phrase) if any_order else 0
             self._anchor.append(anchor)
-            words = [phrase.words[anchor]]
-            for word in words:
-                for value in word.values:
-                    if word.kind == "prefix":
-                        self._by_prefix.append((value, index))
-                    else:
-                        key = value if word.kind == "lemma" else "=" + value
-                        self._by_key.setdefault(key, []).append(index)
+            word = phrase.words[anchor]
+            if word.kind == "prefix":
+                self._by_prefix += [(value, index) for value in word.values]
+            else:
+                for key in _keys_of(word):
+                    self._by_key.setdefault(key, []).append(index)
         self._keys = frozenset(self._by_key)
         # What a text must hold for a phrase to be possible at all: a key of each of its words
         # (prefix words aside). One set test per word rejects «в течение» in a text with «в» alone.
