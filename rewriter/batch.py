@@ -18,7 +18,9 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 from rewriter.display import Audit
+from rewriter.engine import check
 from rewriter.errors import UsageError
+from rewriter.models import Case, parse_case
 
 # Below this many lines the start of the workers costs more than they save.
 PARALLEL_FROM = 1000
@@ -38,9 +40,6 @@ class Outcome(NamedTuple):
 
 
 def check_line(item: tuple[str, int, str]) -> Outcome:
-    from rewriter.engine import check
-    from rewriter.models import parse_case
-
     name, lineno, line = item
     obj = None
     try:
@@ -147,7 +146,4 @@ def _chunk_size(lines: int, workers: int) -> int:
 
 def _warm_up() -> None:
     """Load the analyzer, rules and lexicons by checking one small case."""
-    from rewriter.engine import check
-    from rewriter.models import Case
-
     check(Case.model_validate({"draft": "Спасибо за обращение, вернём деньги завтра."}))
