@@ -12,7 +12,14 @@ from functools import cached_property
 from typing import Any
 
 from rewriter.facts import LOSABLE, Fact, extract_facts, fact_keys
-from rewriter.lexicon import Lexicon, Match, find_with_exceptions, is_negated, is_negated_after
+from rewriter.lexicon import (
+    Lexicon,
+    Match,
+    find_with_exceptions,
+    grammar,
+    is_negated,
+    is_negated_after,
+)
 from rewriter.models import Case, Violation
 from rewriter.morph import is_future, is_imperative, may_be_imperative, name_lemma
 from rewriter.rules import Rule
@@ -295,15 +302,30 @@ def promises_in(rule: Rule, doc: Doc) -> list[tuple[str, Match]]:
     for group, lexicon in _promise_groups(rule).items():
         for m in find_with_exceptions(doc, lexicon, exceptions):
             window = rule.params.get("negation_window", 3)
-            if not (is_negated(doc, m, before=window) or is_negated_after(doc, m)):
+            if not (
+                is_negated(doc, m, before=window)
+                or is_negated_after(doc, m)
+                or _asks_whether(doc, m)
+            ):
                 out.append((group, m))
     return out
+
+
+def _asks_whether(doc: Doc, m: Match) -> bool:
+    """«они решат, можно ли вернуть деньги», «вернут ли деньги»: whether, not a promise."""
+    toks, particles = doc.tokens, grammar("question_particles")
+    sent = toks[m.first].sent
+    return any(
+        toks[j].norm in particles and toks[j].sent == sent
+        for j in range(max(0, m.first - 2), min(len(toks), m.first + 2))
+    )
 
 
 def _is_question(doc: Doc, m: Match) -> bool:
     """«Посмотрим, можно ли вернуть оплату?» asks; it decides nothing."""
     sent = doc.tokens[m.first].sent
-    return "?" in doc.sentence_text(sent) or any(t.norm == "ли" for t in doc.tokens_in(sent))
+    particles = grammar("question_particles")
+    return "?" in doc.sentence_text(sent) or any(t.norm in particles for t in doc.tokens_in(sent))
 
 
 def _unsupported_promises(rule: Rule, ctx: Context, sources: Iterable[str]) -> list[Violation]:
@@ -341,7 +363,8 @@ def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
                 s = draft_ctx.doc.sentence_span(draft_ctx.doc.sentence_of(v.span[0]))
                 removed.append(s)
     # A number inside a duration is kept when the reply states the same duration in other units
-    # («2 недели» → «14 дней»).
+    # («2 недели» → «14 дней»). Only the upper end of a range is not enough: «от 3 до 5 дней» →
+    # «до 5 дней» drops the 3 (a lost fact, though no invented deadline).
     kept_times = commitment_keys([ctx.text])
     draft_times = extract_commitments(draft, require_cue=False)
     out = []

@@ -136,9 +136,13 @@ def _angry(docs: list[Doc]) -> str | None:
         caps = [m for m in style_pattern("caps_word").finditer(doc.text) if not m.group().isascii()]
         if len(caps) >= 2:
             return _evidence(doc, caps[0].start())
-        shout = style_pattern("shouting").search(doc.text)
-        if shout and "!!" in shout.group():
-            return _evidence(doc, shout.start())
+        for shout in style_pattern("shouting").finditer(doc.text):
+            # «Спасибо, вы лучшие!!!» is delight, not anger: the sentence decides.
+            sent = doc.sentence_of(shout.start())
+            if "!!" in shout.group() and not situation_lexicon("positive").find(
+                doc, sentences=[sent]
+            ):
+                return _evidence(doc, shout.start())
     return None
 
 

@@ -72,7 +72,19 @@ def _trigger_keys() -> frozenset[str]:
     units, _, weekdays, relative, *_ = _vocab()
     # Any one word of a phrase is necessary for it; take the most distinctive, not «в».
     anchors = {v for p in relative.phrases for v in p.words[anchor_index(p)].values}
-    return frozenset(units) | frozenset(weekdays) | anchors | {"полчаса"}
+    return (
+        frozenset(units) | frozenset(weekdays) | anchors | frozenset(_month_parts()) | {"полчаса"}
+    )
+
+
+@cache
+def _month_parts() -> dict[str, str]:
+    return dict(raw("time").get("month_parts", {}))
+
+
+@cache
+def _months() -> dict[str, int]:
+    return {m: i + 1 for i, m in enumerate(raw("time")["months"])}
 
 
 @cache
@@ -211,6 +223,16 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
                     tok.end,
                 )
 
+    parts, months = _month_parts(), _months()
+    for i, tok in enumerate(toks[:-1]):
+        part = next((parts[lm] for lm in tok.lemmas if lm in parts), None)
+        month = next((months[lm] for lm in toks[i + 1].lemmas if lm in months), None)
+        if part is None or month is None:
+            continue
+        cue = _cue_start(doc, i, cue_spans)
+        if cue is not None or not require_cue:
+            add(f"month:{part}:{month:02d}", tok.start if cue is None else cue, toks[i + 1].end)
+
     for i, tok in enumerate(toks):
         days = tok.lemmas & weekday_set
         if days:
@@ -235,7 +257,21 @@ def commitment_keys(texts: list[str]) -> set[str]:
     for t in texts:
         for c in extract_commitments(t, require_cue=False):
             keys.add(c.key)
-            m = _RANGE_KEY.match(c.key)
-            if m:  # a source range «3–5 дней» supports its honest upper bound «до 5 дней»
-                keys.add(f"dur:{m.group(2)}:{m.group(3)}")
+            upper = upper_bound(c.key)
+            if upper:  # a source range «3–5 дней» supports its honest upper bound «до 5 дней»
+                keys.add(upper)
+            if c.key.startswith("date:"):  # «3 апреля» supports «в начале апреля»
+                keys.add(_month_part_of(c.key))
     return keys
+
+
+def _month_part_of(date_key: str) -> str:
+    month, day = (int(x) for x in date_key[5:].split("-"))
+    part = "start" if day <= 10 else "middle" if day <= 20 else "end"
+    return f"month:{part}:{month:02d}"
+
+
+def upper_bound(key: str) -> str | None:
+    """The key of a range's upper end («3–5 дней» → «5 дней»), or None for a single value."""
+    m = _RANGE_KEY.match(key)
+    return f"dur:{m.group(2)}:{m.group(3)}" if m else None
