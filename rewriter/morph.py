@@ -7,6 +7,7 @@ often wrong for short forms («судов» → «судно», «пришли»
 from __future__ import annotations
 
 from functools import cache, lru_cache
+from typing import Any
 
 import pymorphy3
 
@@ -75,13 +76,19 @@ def phrase_table() -> dict[str, list[str]]:
     return {w: sorted(ls) for w, ls in merged.items()}
 
 
+def _verb_parses(word: str) -> list[Any]:
+    """pymorphy3's parses of a word that could be a verb; none for digits and codes, which
+    spares pymorphy3 every amount and id of a text."""
+    if not word.replace("-", "").isalpha():
+        return []
+    return list(analyzer().parse(normalise_word(word)))
+
+
 @lru_cache(maxsize=50_000)
 def is_imperative(word: str) -> bool:
     """A request verb: every parse is an imperative or its twin, the perfective 2nd-person future
     («отключите» = «вы отключите»). «пришли» is also the past of «прийти», so it is not."""
-    if not word.replace("-", "").isalpha():  # digits and codes are never verbs: spare pymorphy3
-        return False
-    parses = analyzer().parse(normalise_word(word))
+    parses = _verb_parses(word)
     return (
         bool(parses)
         and any("impr" in p.tag for p in parses)
@@ -94,18 +101,14 @@ def may_be_imperative(word: str) -> bool:
     """Some parse is an imperative addressed to the reader («приходите»: also «вы приходите»),
     not the inclusive «отправим» (= «давайте отправим»). Only where context settles it, e.g. a
     verb opening a sentence."""
-    if not word.replace("-", "").isalpha():
-        return False
-    return any({"impr", "excl"} <= p.tag.grammemes for p in analyzer().parse(normalise_word(word)))
+    return any({"impr", "excl"} <= p.tag.grammemes for p in _verb_parses(word))
 
 
 @lru_cache(maxsize=50_000)
 def is_ty_verb(word: str) -> bool:
     """A verb addressed to «ты» («глянь», «можешь»): every parse is 2nd person or imperative,
     and singular. «пришли» (also past plural of «прийти») is not."""
-    if not word.replace("-", "").isalpha():  # digits and codes are never verbs: spare pymorphy3
-        return False
-    parses = [p for p in analyzer().parse(normalise_word(word))]
+    parses = _verb_parses(word)
     return bool(parses) and all(
         "VERB" in p.tag and "sing" in p.tag and ("impr" in p.tag or "2per" in p.tag) for p in parses
     )
@@ -114,9 +117,7 @@ def is_ty_verb(word: str) -> bool:
 @lru_cache(maxsize=50_000)
 def is_future(word: str) -> bool:
     """A verb form with a future reading («оформим», «будет»): a commitment about time."""
-    if not word.replace("-", "").isalpha():  # digits and codes are never verbs: spare pymorphy3
-        return False
-    return any("futr" in p.tag for p in analyzer().parse(normalise_word(word)))
+    return any("futr" in p.tag for p in _verb_parses(word))
 
 
 @lru_cache(maxsize=50_000)
