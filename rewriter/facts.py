@@ -95,13 +95,14 @@ def _unit_lemmas() -> frozenset[str]:
 
 
 @cache
-def _month_lemmas() -> dict[str, int]:
+def month_numbers() -> dict[str, int]:
+    """Month lemma → its number (time.yaml: months)."""
     return {m: i + 1 for i, m in enumerate(raw("time")["months"])}
 
 
 @cache
 def _month_keys() -> frozenset[str]:
-    return frozenset(_month_lemmas())
+    return frozenset(month_numbers())
 
 
 def _claimed(spans: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -218,7 +219,7 @@ def _multiplier_after(text: str, end: int) -> tuple[float, int] | None:
 def _word_dates(text: str, add, spans) -> None:
     """«12 марта», «5-го апреля» → date keys."""
     doc = analyse(text)
-    months = _month_lemmas()
+    months = month_numbers()
     if not doc.may_contain(_month_keys()):
         return
     toks = doc.tokens
@@ -283,7 +284,7 @@ def _word_numbers(text: str, add, spans) -> None:
             ordinal is not None
             and i + 1 < len(toks)
             and (
-                "число" in toks[i + 1].lemmas or not toks[i + 1].lemmas.isdisjoint(_month_lemmas())
+                "число" in toks[i + 1].lemmas or not toks[i + 1].lemmas.isdisjoint(month_numbers())
             )
         ):
             add("num", number_key(ordinal), tok.start, tok.end)

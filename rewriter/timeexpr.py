@@ -14,7 +14,7 @@ from bisect import bisect_left
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from rewriter.facts import Fact, extract_facts, number_key
+from rewriter.facts import Fact, extract_facts, month_numbers, number_key
 from rewriter.lexicon import Lexicon, anchor_index
 from rewriter.morph import is_future
 from rewriter.text import Doc, analyse
@@ -83,18 +83,8 @@ def _month_parts() -> dict[str, str]:
 
 
 @cache
-def _months() -> dict[str, int]:
-    return {m: i + 1 for i, m in enumerate(raw("time")["months"])}
-
-
-@cache
 def _window_followers() -> frozenset[str]:
     return frozenset(raw("time").get("window_followers", []))
-
-
-def _has_window(text: str) -> bool:
-    """A clock window «с 10 до 14» (the substring test spares most texts the pattern)."""
-    return ("до" in text or "ДО" in text or "До" in text) and _HOURS.search(text) is not None
 
 
 @cache
@@ -146,7 +136,7 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
     units, qualifiers, weekdays, relative, cues, unit_cues, vague = _vocab()
     doc = analyse(text)
     dated = [f for f in extract_facts(text) if f.kind in ("date", "time")]
-    if not dated and not doc.may_contain(_trigger_keys()) and not _has_window(text):
+    if not dated and not doc.may_contain(_trigger_keys()) and not _HOURS.search(text):
         return ()  # most texts say nothing about time: skip the work
     toks = doc.tokens
     unit_set, weekday_set = _unit_set(), frozenset(weekdays)
@@ -173,7 +163,7 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
         add(extra["key"], m.start, m.end)
 
     starts = [t.start for t in toks]
-    for m in _HOURS.finditer(text) if _has_window(text) else ():
+    for m in _HOURS.finditer(text):
         # A window, unless a counted word follows («с 10 до 14 дней», «с 1 до 5 баллов»).
         index = bisect_left(starts, m.end())
         after = toks[index] if index < len(toks) else None
@@ -223,7 +213,7 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
                     tok.end,
                 )
 
-    parts, months = _month_parts(), _months()
+    parts, months = _month_parts(), month_numbers()
     for i, tok in enumerate(toks[:-1]):
         part = next((parts[lm] for lm in tok.lemmas if lm in parts), None)
         month = next((months[lm] for lm in toks[i + 1].lemmas if lm in months), None)
