@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
 from rewriter.llm import Completion, ModelConfig
-from rewriter.paths import cache_root
+from rewriter.paths import cache_root, write_cache_file
 
 VERSION = 1
 
@@ -48,13 +46,6 @@ def get(messages: list[dict[str, str]], config: ModelConfig) -> Completion | Non
 def put(messages: list[dict[str, str]], config: ModelConfig, answer: Completion) -> None:
     if answer.finish_reason not in (None, "stop") or not answer.text.strip():
         return
-    folder = cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        # Write then rename: concurrent evals never read half a file.
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(asdict(answer), fh, ensure_ascii=False)
-        os.replace(tmp, folder / f"{key(messages, config)}.json")
-    except OSError:
-        pass  # a cache that cannot be written is only a slower run
+    # Atomic, so concurrent evals never read half a file.
+    path = cache_dir() / f"{key(messages, config)}.json"
+    write_cache_file(path, json.dumps(asdict(answer), ensure_ascii=False))

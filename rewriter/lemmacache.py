@@ -9,12 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from functools import cache
 from pathlib import Path
 
 from rewriter.morph import phrase_table, seed_lemmas
-from rewriter.paths import cache_root, data_dir, folder_digest
+from rewriter.paths import cache_root, data_dir, folder_digest, write_cache_file
 
 
 @cache
@@ -49,11 +48,4 @@ def save() -> None:
     path = _table_path()
     if path is None:
         return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(table, fh, ensure_ascii=False)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # no writable cache: only a slower start
+    write_cache_file(path, json.dumps(table, ensure_ascii=False))

@@ -35,6 +35,19 @@ def cache_root() -> Path:
     return Path(base)
 
 
+def write_cache_file(path: Path, text: str) -> None:
+    """Write a file of the cache atomically (write, then rename: a concurrent reader never sees
+    half of it). A cache that cannot be written only makes the next run slower: errors pass."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 def prompts_dir() -> Path:
     """Templates: a team's own folder (H2H_PROMPTS) wins over the shipped one."""
     override = os.environ.get("H2H_PROMPTS")
@@ -98,13 +111,8 @@ def _parsed_folder(folder: Path) -> dict[str, Any] | None:
         return None
     try:
         text = json.dumps(parsed, ensure_ascii=False)
-        if json.loads(text) != parsed:  # YAML dates or non-string keys: JSON would change them
-            return parsed
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except (OSError, TypeError, ValueError):
-        pass  # no writable cache, or data JSON cannot hold: only a slower start
+    except (TypeError, ValueError):
+        return parsed  # values JSON cannot hold (YAML dates): parse again next time
+    if json.loads(text) == parsed:  # non-string keys would come back changed: not cached
+        write_cache_file(target, text)
     return parsed
