@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from rewriter.errors import RuleFileError
 from rewriter.facts import LOSABLE, Fact, extract_facts, fact_keys
 from rewriter.lexicon import (
     Lexicon,
@@ -78,10 +79,15 @@ _COMPILED: dict[tuple[int, str], Any] = {}
 
 
 def compiled(rule: Rule, key: str, build: Callable[[], Any]) -> Any:
-    """Compile a rule's lexicon or pattern once per process."""
+    """Compile a rule's lexicon or pattern once per process. A phrase the matcher cannot read
+    («=вы|ты» mixes kinds) is the rule file's error, named as such — not a traceback."""
     k = (id(rule), key)
     if k not in _COMPILED:
-        _COMPILED[k] = build()
+        try:
+            _COMPILED[k] = build()
+        except ValueError as exc:
+            where = rule.path.name if rule.path else rule.id
+            raise RuleFileError(f"{where}: {key}: {exc}") from None
     return _COMPILED[k]
 
 

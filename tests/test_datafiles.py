@@ -67,3 +67,20 @@ def test_values_json_would_change_are_not_cached(fresh) -> None:
     data = paths.read_yaml(folder / "dates.yaml")
     assert data == {"since": datetime.date(2024, 1, 5), 1: "one"}
     assert not list((fresh / "cache").rglob("odd-*.json"))
+
+
+def test_an_unreadable_phrase_names_its_rule_file(fresh) -> None:
+    """A support lead's typo in a lexicon is one clear error naming the file, not a traceback."""
+    from rewriter.checks import Context
+    from rewriter.engine import run_rule
+    from rewriter.models import Case
+
+    folder = fresh / "rules"
+    folder.mkdir()
+    source = (paths.data_dir("guardrails") / "template-phrase.yaml").read_text(encoding="utf-8")
+    broken = source.replace("      - {phrase: ожидайте,", "      - {phrase: =ожидайте|ждите,", 1)
+    assert broken != source
+    (folder / "template-phrase.yaml").write_text(broken, encoding="utf-8")
+    (rule,) = load_rules(folder)
+    with pytest.raises(RuleFileError, match=r"template-phrase\.yaml: lexicon: alternatives"):
+        run_rule(rule, Context(Case(draft="Ожидайте."), "Ожидайте."))
