@@ -260,3 +260,40 @@ def test_lexicon_text_filters_keep_every_match() -> None:
     assert [m.phrase.source for m in found] == ["в настоящее время", "=вы", "скидк* на"]
     assert not Lexicon(["в настоящее время"]).find(analyse("В это время в офисе никого."))
     assert Lexicon([]).find(analyse("Любой текст.")) == []
+
+
+def test_the_thread_is_read_only_when_a_rule_needs_it() -> None:
+    """Reply first: a plain reply never has the customer's messages analysed; an offer does."""
+    from rewriter import Case, check
+    from rewriter.situation import analyse_thread
+
+    thread = [{"author": "customer", "text": "Подаю в суд на вас, хватит (проба ленивости)."}]
+    plain = Case.model_validate({"thread": thread, "reply": "Проверим списание и напишем."})
+    check(plain)
+    situation = analyse_thread(plain.customer_texts, plain.customer_name)
+    assert "docs" not in vars(situation)  # no rule needed the thread
+
+    offer = Case.model_validate({"thread": thread, "reply": "Проверим. Дарим промокод на месяц."})
+    assert any(v.rule == "promo-in-legal-dispute" for v in check(offer).violations)
+    assert {"docs", "legal_dispute"} <= set(vars(situation))
+
+
+def test_sources_are_read_only_until_every_claim_is_found(monkeypatch) -> None:
+    """invented-fact reads the draft first and stops there when it holds every claim."""
+    from rewriter import Case, check, checks
+
+    read: list[str] = []
+    original = checks.fact_keys
+
+    def recording(texts: list[str]) -> set[str]:
+        read.extend(texts)
+        return original(texts)
+
+    monkeypatch.setattr(checks, "fact_keys", recording)
+    thread = [{"author": "agent", "text": "Заявка 5512 у инженеров."}]
+    base = {"thread": thread, "draft": "Списали 99 рублей по ошибке."}
+    check(Case.model_validate({**base, "reply": "Списали 99 ₽ по ошибке, простите."}))
+    assert thread[0]["text"] not in read  # the draft held the claim
+    read.clear()
+    check(Case.model_validate({**base, "reply": "Списали 99 ₽ по ошибке, заявка 5512."}))
+    assert thread[0]["text"] in read  # «5512» is not in the draft: the agent's message is read
