@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rewriter.batch import usable_cores  # noqa: E402
-from rewriter.rulebench import load_corpus  # noqa: E402
+from rewriter.evals.batch import usable_cores  # noqa: E402
+from rewriter.evals.rulebench import load_corpus  # noqa: E402
 
 NAMES = ["Анна", "Олег", "Мария", "Игорь", "Ксения", "Пётр", "Елена", "Максим"]
 

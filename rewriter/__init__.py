@@ -12,18 +12,18 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "check": "rewriter.engine",
-    "rewrite": "rewriter.loop",
-    "arewrite": "rewriter.loop",
-    "evaluate": "rewriter.evaluate",
+    "check": "rewriter.guard.engine",
+    "rewrite": "rewriter.model.loop",
+    "arewrite": "rewriter.model.loop",
+    "evaluate": "rewriter.evals.evaluate",
     "Case": "rewriter.models",
     "CheckResult": "rewriter.models",
     "Message": "rewriter.models",
     "RewriteResult": "rewriter.models",
     "Usage": "rewriter.models",
     "Violation": "rewriter.models",
-    "Completion": "rewriter.llm",
-    "ModelConfig": "rewriter.llm",
+    "Completion": "rewriter.model.llm",
+    "ModelConfig": "rewriter.model.llm",
     "H2HError": "rewriter.errors",
     "ModelError": "rewriter.errors",
     "RuleFileError": "rewriter.errors",
@@ -53,11 +53,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from rewriter.engine import check
     from rewriter.errors import H2HError, ModelError, RuleFileError, TemplateError, UsageError
-    from rewriter.evaluate import evaluate
-    from rewriter.llm import Completion, ModelConfig
-    from rewriter.loop import arewrite, rewrite
+    from rewriter.evals.evaluate import evaluate
+    from rewriter.guard.engine import check
+    from rewriter.model.llm import Completion, ModelConfig
+    from rewriter.model.loop import arewrite, rewrite
     from rewriter.models import Case, CheckResult, Message, RewriteResult, Usage, Violation
 
 

@@ -96,7 +96,7 @@ def rewrite(
 ) -> None:
     """Rewrite the draft of CASE. Prints the text to send; warnings go to stderr."""
     from rewriter.loading import load_case
-    from rewriter.loop import rewrite as do_rewrite
+    from rewriter.model.loop import rewrite as do_rewrite
 
     result = do_rewrite(
         load_case(case),
@@ -126,7 +126,7 @@ def rewrite(
             _warn(f"h2h: warning: {error}")
         if result.errors:
             _warn("h2h: warning: the model's answer was not used; this is the offline rewrite")
-        from rewriter.display import headline
+        from rewriter.guard.display import headline
 
         for v in result.violations:
             _warn(f"h2h: {headline(v)}: {v.message}")
@@ -153,7 +153,7 @@ def check(
     ] = 0,
 ) -> None:
     """Check a reply (or the draft when there is no reply) against every rule."""
-    from rewriter.engine import check as do_check
+    from rewriter.guard.engine import check as do_check
 
     if (case is None) == (jsonl is None):
         raise UsageError("give either CASE or --jsonl FILE")
@@ -167,19 +167,19 @@ def check(
     if as_json:
         typer.echo(_dump(result.model_dump(mode="json")))
     elif sys.stdout.isatty():
-        from rewriter.display import print_check_rich
+        from rewriter.guard.display import print_check_rich
 
         print_check_rich(result, checked)
     else:
-        from rewriter.display import format_check
+        from rewriter.guard.display import format_check
 
         typer.echo(format_check(result, checked))
     raise typer.Exit(0 if result.ok else 1)
 
 
 def _check_jsonl(source: str, summary: bool, jobs: int) -> int:
-    from rewriter.batch import checking, read_lines
-    from rewriter.display import Audit
+    from rewriter.evals.batch import checking, read_lines
+    from rewriter.guard.display import Audit
 
     audit = Audit()
     worst = 0
@@ -215,7 +215,7 @@ def _progress(total: int, minimum: int = 200) -> Iterator[Callable[..., None]]:
 @app.command()
 def rules() -> None:
     """List the rules: id, severity, one line each."""
-    from rewriter.rules import load_rules
+    from rewriter.guard.rules import load_rules
 
     loaded = load_rules()
     width = max(len(r.id) for r in loaded)
@@ -236,9 +236,9 @@ def prompt(
     """Print the exact messages a model would receive for CASE (personal data already masked),
     and their token counts."""
     from rewriter.loading import load_case
-    from rewriter.pii import Masker
-    from rewriter.prompting import PromptSettings, build_messages
-    from rewriter.tokens import count_messages, count_tokens
+    from rewriter.model.pii import Masker
+    from rewriter.model.prompting import PromptSettings, build_messages
+    from rewriter.model.tokens import count_messages, count_tokens
 
     loaded = load_case(case)
     if not no_mask:
@@ -288,7 +288,7 @@ def eval_(
     """Rewrite every golden case and score the results."""
     if ctx.invoked_subcommand is not None:
         return
-    from rewriter.evaluate import evaluate, load_eval_cases, write_report
+    from rewriter.evals.evaluate import evaluate, load_eval_cases, write_report
 
     with _progress(len(load_eval_cases(cases)), minimum=2) as advance:
         report = evaluate(
@@ -339,7 +339,7 @@ def eval_compare(
 ) -> None:
     """What got better and worse from run A to run B (regressions first). Exits 1 when the pass
     rate dropped or is under --min-pass-rate."""
-    from rewriter.evaluate import compare_reports, load_report
+    from rewriter.evals.evaluate import compare_reports, load_report
 
     b = load_report(run_b)
     lines, dropped = compare_reports(load_report(run_a), b)
@@ -362,7 +362,7 @@ def bench_rules_(
     errors: Annotated[bool, typer.Option(help="List every false positive and negative.")] = False,
 ) -> None:
     """Per-rule precision, recall and F1 of the guardrails on a labelled corpus."""
-    from rewriter.rulebench import bench_rules, format_table, write_json
+    from rewriter.evals.rulebench import bench_rules, format_table, write_json
 
     report = bench_rules(corpus)
     typer.echo(format_table(report))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from rewriter.facts import extract_facts, fact_keys
-from rewriter.lexicon import Lexicon
-from rewriter.situation import analyse_thread, count_playful
-from rewriter.text import analyse, is_sentence_start
-from rewriter.timeexpr import commitment_keys, extract_commitments
+from rewriter.analysis.facts import extract_facts, fact_keys
+from rewriter.analysis.lexicon import Lexicon
+from rewriter.analysis.situation import analyse_thread, count_playful
+from rewriter.analysis.text import analyse, is_sentence_start
+from rewriter.analysis.timeexpr import commitment_keys, extract_commitments
 
 
 def keys(text: str) -> list[str]:
@@ -170,7 +170,7 @@ def test_lemma_table_is_written_and_consulted(tmp_path, monkeypatch) -> None:
     pymorphy3 (a fresh word proves pymorphy3 still answers what the table lacks)."""
     import json
 
-    from rewriter import lemmacache, morph
+    from rewriter.analysis import lemmacache, morph
 
     monkeypatch.setattr(lemmacache, "_table_path", lambda: tmp_path / "lemmas-test.json")
     from rewriter import Case, check
@@ -195,9 +195,9 @@ def test_lemma_table_is_written_and_consulted(tmp_path, monkeypatch) -> None:
 def test_one_scan_finds_a_style_marker_wherever_any_pattern_would() -> None:
     """tone-overshoot skips its five style patterns when one combined scan finds nothing: that
     is only safe if the combination matches exactly where some pattern matches."""
-    from rewriter.checks import _STYLE_MARKERS
-    from rewriter.rulebench import load_corpus
-    from rewriter.vocab import any_style_pattern, style_pattern
+    from rewriter.analysis.vocab import any_style_pattern, style_pattern
+    from rewriter.evals.rulebench import load_corpus
+    from rewriter.guard.checks import _STYLE_MARKERS
 
     texts = [t for item in load_corpus() for t in (item.case.reply, item.case.draft) if t]
     texts += [
@@ -222,7 +222,7 @@ def test_one_scan_finds_a_style_marker_wherever_any_pattern_would() -> None:
 def test_phrase_alternatives_share_one_word_position() -> None:
     import pytest
 
-    from rewriter.lexicon import Lexicon
+    from rewriter.analysis.lexicon import Lexicon
 
     lexicon = Lexicon(["спасибо|благодарить за терпение|понимание"])
     for text in ("Благодарим за терпение.", "Спасибо вам за понимание!", "благодарю за понимание"):
@@ -235,7 +235,7 @@ def test_phrase_alternatives_share_one_word_position() -> None:
 def test_clock_windows_and_approximate_counts() -> None:
     """«с 10 до 14» is the window «с 10:00 до 14:00»; «пару дней» counts two days; neither a
     score range nor «пару минут» is a commitment."""
-    from rewriter.timeexpr import extract_commitments
+    from rewriter.analysis.timeexpr import extract_commitments
 
     def keys(text: str) -> list[str]:
         return [c.key for c in extract_commitments(text)]
@@ -252,7 +252,7 @@ def test_clock_windows_and_approximate_counts() -> None:
 def test_lexicon_text_filters_keep_every_match() -> None:
     """A lexicon rejects a text by its phrases' distinctive words before reading tokens; phrases
     of prefixes only have none, and an ordered phrase is still found from its first word."""
-    from rewriter.lexicon import Lexicon
+    from rewriter.analysis.lexicon import Lexicon
 
     assert Lexicon(["промокод*"]).find(analyse("Ваши промокоды истекли."))
     mixed = Lexicon(["в настоящее время", "=вы", "скидк* на"])
@@ -265,7 +265,7 @@ def test_lexicon_text_filters_keep_every_match() -> None:
 def test_the_thread_is_read_only_when_a_rule_needs_it() -> None:
     """Reply first: a plain reply never has the customer's messages analysed; an offer does."""
     from rewriter import Case, check
-    from rewriter.situation import analyse_thread
+    from rewriter.analysis.situation import analyse_thread
 
     thread = [{"author": "customer", "text": "Подаю в суд на вас, хватит (проба ленивости)."}]
     plain = Case.model_validate({"thread": thread, "reply": "Проверим списание и напишем."})
@@ -280,7 +280,8 @@ def test_the_thread_is_read_only_when_a_rule_needs_it() -> None:
 
 def test_sources_are_read_only_until_every_claim_is_found(monkeypatch) -> None:
     """invented-fact reads the draft first and stops there when it holds every claim."""
-    from rewriter import Case, check, checks
+    from rewriter import Case, check
+    from rewriter.guard import checks
 
     read: list[str] = []
     original = checks.fact_keys

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import multiprocessing
 
-from rewriter.batch import checking, read_lines
 from rewriter.cli import main
-from rewriter.display import Audit
-from rewriter.rulebench import load_corpus
+from rewriter.evals.batch import checking, read_lines
+from rewriter.evals.rulebench import load_corpus
+from rewriter.guard.display import Audit
 
 
 def _archive(tmp_path, count: int = 300):

@@ -9,7 +9,7 @@ import pytest
 
 from rewriter import paths
 from rewriter.errors import RuleFileError
-from rewriter.rules import load_rules
+from rewriter.guard.rules import load_rules
 
 
 @pytest.fixture
@@ -71,8 +71,8 @@ def test_values_json_would_change_are_not_cached(fresh) -> None:
 
 def test_an_unreadable_phrase_names_its_rule_file(fresh) -> None:
     """A support lead's typo in a lexicon is one clear error naming the file, not a traceback."""
-    from rewriter.checks import Context
-    from rewriter.engine import run_rule
+    from rewriter.guard.checks import run_rule
+    from rewriter.guard.context import Context
     from rewriter.models import Case
 
     folder = fresh / "rules"

@@ -6,7 +6,7 @@ import json
 
 from rewriter import Case, check
 from rewriter.cli import main
-from rewriter.display import format_check, marked, print_check_rich
+from rewriter.guard.display import format_check, marked, print_check_rich
 
 SUING = {
     "thread": [{"author": "customer", "text": "Подаю в суд, юрист уже готовит иск."}],

@@ -8,8 +8,8 @@ import pytest
 
 from rewriter import evaluate
 from rewriter.cli import main
-from rewriter.engine import violations_for
-from rewriter.evaluate import load_eval_cases
+from rewriter.evals.evaluate import load_eval_cases
+from rewriter.guard.engine import violations_for
 
 from .conftest import Reply
 
@@ -170,7 +170,7 @@ def test_judge_scores_each_principle(server, tmp_path, capsys) -> None:
 
 
 def test_parse_judgement_tolerates_markup() -> None:
-    from rewriter.evaluate import parse_judgement
+    from rewriter.evals.evaluate import parse_judgement
 
     parsed = parse_judgement(
         "**ten_friends**: 4 — ok\n- mirroring: 5\nno_templates - 3\nwhatever: 2"

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from rewriter import Case, arewrite, rewrite
+from rewriter.analysis.facts import LOSABLE, extract_facts, fact_keys
 from rewriter.cli import main
-from rewriter.facts import LOSABLE, extract_facts, fact_keys
 
 from .conftest import EXAMPLES, Reply
 
@@ -32,7 +32,7 @@ def tariff() -> Case:
 
 @pytest.fixture(autouse=True)
 def _fast_backoff(monkeypatch) -> None:
-    monkeypatch.setattr("rewriter.loop.BACKOFF_BASE", 0.01)
+    monkeypatch.setattr("rewriter.model.loop.BACKOFF_BASE", 0.01)
 
 
 def safe(result, case: Case) -> None:

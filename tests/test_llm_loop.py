@@ -9,7 +9,7 @@ import pytest
 
 from rewriter import Case, arewrite, rewrite
 from rewriter.cli import main
-from rewriter.llm import Completion, clean_answer
+from rewriter.model.llm import Completion, clean_answer
 
 from .conftest import EXAMPLES, Reply
 
@@ -144,7 +144,7 @@ def test_litellm_transport_against_the_server(server, tariff, monkeypatch) -> No
     """Providers other than openai/… go through litellm; force that path on the local server."""
     monkeypatch.setenv("H2H_TRANSPORT", "litellm")
     server.say(Reply(status=500), GOOD_TARIFF)
-    monkeypatch.setattr("rewriter.loop.BACKOFF_BASE", 0.01)
+    monkeypatch.setattr("rewriter.model.loop.BACKOFF_BASE", 0.01)
     result = rewrite(tariff, MODEL, api_base=server.url, timeout=10)
     assert result.source == "llm" and result.text == GOOD_TARIFF
     assert len(server.requests) == 2  # litellm did not retry on its own: h2h did, once
@@ -172,7 +172,7 @@ def test_injected_completion_function(tariff) -> None:
 
 
 def test_injected_completion_that_raises_falls_back(tariff, monkeypatch) -> None:
-    monkeypatch.setattr("rewriter.loop.BACKOFF_BASE", 0.01)
+    monkeypatch.setattr("rewriter.model.loop.BACKOFF_BASE", 0.01)
 
     def broken(messages, config):
         raise ConnectionError("network down")

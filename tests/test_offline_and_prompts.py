@@ -6,8 +6,8 @@ import pytest
 
 from rewriter import Case, rewrite
 from rewriter.errors import TemplateError, UsageError
+from rewriter.model.prompting import build_messages, reask_message, render
 from rewriter.models import Violation
-from rewriter.prompting import build_messages, reask_message, render
 
 from .conftest import EXAMPLES
 

@@ -9,7 +9,7 @@ import pytest
 
 from rewriter import Case, rewrite
 from rewriter.cli import main
-from rewriter.pii import Masker
+from rewriter.model.pii import Masker
 
 CARD, PHONE, EMAIL = "4111 1111 1111 1111", "8 (912) 345-67-89", "ivan.petrov@mail.ru"
 PASSPORT, SNILS, INN, ACCOUNT = (

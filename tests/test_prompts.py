@@ -9,12 +9,17 @@ from pathlib import Path
 import pytest
 
 from rewriter import Case, rewrite
+from rewriter.analysis.situation import analyse_thread
 from rewriter.cli import main
 from rewriter.errors import UsageError
 from rewriter.loading import load_case
-from rewriter.prompting import PromptSettings, build_messages, choose_examples, situation_lines
-from rewriter.situation import analyse_thread
-from rewriter.tokens import count_messages, count_tokens
+from rewriter.model.prompting import (
+    PromptSettings,
+    build_messages,
+    choose_examples,
+    situation_lines,
+)
+from rewriter.model.tokens import count_messages, count_tokens
 
 from .conftest import EXAMPLES
 

@@ -12,7 +12,7 @@ import pytest
 
 from rewriter import evaluate
 from rewriter.cli import main
-from rewriter.evaluate import write_report
+from rewriter.evals.evaluate import write_report
 from rewriter.paths import data_dir
 
 BASELINE = data_dir("evals") / "baseline" / "offline"

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from rewriter import check
+from rewriter.guard.rules import SEVERITIES, load_rules
 from rewriter.models import parse_case
-from rewriter.rules import SEVERITIES, load_rules
 
 RULES = load_rules()
 SPEC_IDS = {

@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 
 from rewriter.cli import main
-from rewriter.rulebench import bench_rules, load_corpus
-from rewriter.rules import load_rules
+from rewriter.evals.rulebench import bench_rules, load_corpus
+from rewriter.guard.rules import load_rules
 
 RULE_IDS = [r.id for r in load_rules()]
 

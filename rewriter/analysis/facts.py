@@ -12,9 +12,9 @@ import re
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from rewriter.morph import is_name, name_lemma
-from rewriter.text import analyse
-from rewriter.vocab import raw
+from rewriter.analysis.morph import is_name, name_lemma
+from rewriter.analysis.text import analyse
+from rewriter.analysis.vocab import raw
 
 EMAIL = _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(

@@ -9,7 +9,7 @@ import html
 import re
 from typing import Any
 
-from rewriter.display import MARK_CLOSE, MARK_OPEN, marked
+from rewriter.guard.display import MARK_CLOSE, MARK_OPEN, marked
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1d1d1f}

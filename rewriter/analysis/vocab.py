@@ -6,8 +6,8 @@ import re
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from rewriter.analysis.lexicon import Lexicon
 from rewriter.errors import RuleFileError
-from rewriter.lexicon import Lexicon
 from rewriter.paths import data_dir, read_yaml
 
 if TYPE_CHECKING:

@@ -16,18 +16,18 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from rewriter.engine import violations_for
+from rewriter.analysis.facts import LOSABLE, extract_facts
+from rewriter.analysis.situation import analyse_thread, count_playful
+from rewriter.analysis.text import analyse
+from rewriter.analysis.vocab import situation_lexicon
 from rewriter.errors import UsageError
-from rewriter.facts import LOSABLE, extract_facts
-from rewriter.llm import AsyncCompletionFn, CompletionFn
+from rewriter.guard.engine import violations_for
 from rewriter.loading import load_cases_file
-from rewriter.loop import arewrite
+from rewriter.model.llm import AsyncCompletionFn, CompletionFn
+from rewriter.model.loop import arewrite
+from rewriter.model.prompting import PromptSettings, prompt_data, render
 from rewriter.models import Case, Usage, Violation, parse_case
 from rewriter.paths import data_dir
-from rewriter.prompting import PromptSettings, prompt_data, render
-from rewriter.situation import analyse_thread, count_playful
-from rewriter.text import analyse
-from rewriter.vocab import situation_lexicon
 
 
 class CaseReport(BaseModel):
@@ -158,8 +158,8 @@ def parse_judgement(text: str, ids: Collection[str] | None = None) -> dict[str, 
 
 async def _judge(case: Case, text: str, judge: str, **kw: Any) -> dict[str, dict[str, Any]]:
     """Score a rewrite with a model, from prompts/judge.j2. Personal data is masked first."""
-    from rewriter.llm import ModelConfig, classify, default_acompletion
-    from rewriter.pii import Masker
+    from rewriter.model.llm import ModelConfig, classify, default_acompletion
+    from rewriter.model.pii import Masker
 
     masker = Masker()
     masked = masker.mask_case(case)
@@ -378,7 +378,7 @@ def write_report(report: EvalReport, out: Path) -> Path:
             lines.append(f"- {v.severity} {v.rule}: «{v.text}» {v.message}")
         lines.append("")
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
-    from rewriter.htmlreport import render_html
+    from rewriter.evals.htmlreport import render_html
 
     (out / "report.html").write_text(render_html(report), encoding="utf-8")
     return out / "report.json"

@@ -1,6 +1,6 @@
 """Rule files under guardrails/: one YAML file per rule id (Vale-style: the id is the file name).
 
-A rule names a `kind` (the code that runs it, see rewriter/checks.py), carries its Russian
+A rule names a `kind` (the code that runs it, see rewriter/guard/checks.py), carries its Russian
 message, its lexicons and parameters, an optional safe `fix`, and examples that must and must
 not fire. The examples run as tests, so a support lead can tune a lexicon and see at once what
 it changed.
@@ -110,3 +110,8 @@ def rule_by_id(rule_id: str) -> Rule:
         if rule.id == rule_id:
             return rule
     raise KeyError(rule_id)
+
+
+@cache
+def rules_by_id() -> dict[str, Rule]:
+    return {r.id: r for r in load_rules()}

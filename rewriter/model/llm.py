@@ -7,7 +7,7 @@ Two transports, both imported lazily so `h2h check` and the offline engine never
 - every other provider goes through litellm (2.8 s to import, only when used).
 
 Neither retries on its own (`max_retries=0`, `num_retries=0`): h2h owns the one retry layer
-(rewriter/loop.py), so a fault costs a known number of requests and a `Retry-After` longer than
+(model/loop.py), so a fault costs a known number of requests and a `Retry-After` longer than
 the time left is answered by falling back at once instead of waiting.
 """
 

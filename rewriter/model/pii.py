@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rewriter.facts import CARD, EMAIL, PHONE, luhn_ok
+from rewriter.analysis.facts import CARD, EMAIL, PHONE, luhn_ok
 from rewriter.models import Case, Message, Violation
 
 _PASSPORT = re.compile(

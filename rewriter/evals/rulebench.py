@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rewriter.engine import check
 from rewriter.errors import UsageError
+from rewriter.guard.engine import check
+from rewriter.guard.rules import Example, load_rules
 from rewriter.loading import load_cases_file
 from rewriter.models import Case, parse_case
 from rewriter.paths import data_dir
-from rewriter.rules import Example, load_rules
 
 
 @dataclass

@@ -6,14 +6,11 @@ rewrite loop decides whether to fix, re-ask or fall back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from rewriter.errors import RuleFileError
-from rewriter.facts import LOSABLE, Fact, extract_facts, fact_keys
-from rewriter.lexicon import (
+from rewriter.analysis.facts import LOSABLE, Fact, extract_facts, fact_keys
+from rewriter.analysis.lexicon import (
     Lexicon,
     Match,
     find_with_exceptions,
@@ -21,13 +18,10 @@ from rewriter.lexicon import (
     is_negated,
     is_negated_after,
 )
-from rewriter.models import Case, Violation
-from rewriter.morph import is_future, is_imperative, may_be_imperative, name_lemma
-from rewriter.rules import Rule
-from rewriter.situation import Situation, analyse_thread
-from rewriter.text import Doc, analyse, is_sentence_start
-from rewriter.timeexpr import commitment_keys, extract_commitments
-from rewriter.vocab import (
+from rewriter.analysis.morph import is_future, is_imperative, may_be_imperative, name_lemma
+from rewriter.analysis.text import Doc, analyse, is_sentence_start
+from rewriter.analysis.timeexpr import commitment_keys, extract_commitments
+from rewriter.analysis.vocab import (
     any_style_pattern,
     compile_pattern,
     lexicon_from,
@@ -35,91 +29,16 @@ from rewriter.vocab import (
     situation_lexicon,
     style_pattern,
 )
-
-
-@dataclass
-class Context:
-    """Everything a rule may look at, computed lazily and at most once per check."""
-
-    case: Case
-    text: str  # the text being checked: the reply, or the draft when no reply is given
-
-    @cached_property
-    def doc(self) -> Doc:
-        return analyse(self.text)
-
-    @cached_property
-    def situation(self) -> Situation:
-        return analyse_thread(self.case.customer_texts, self.case.customer_name)
-
-    @property
-    def compares_to_draft(self) -> bool:
-        """invented-* and lost-fact apply only when a draft is rewritten into a different reply."""
-        c = self.case
-        return c.draft is not None and c.reply is not None and c.reply != c.draft
-
-    def source_texts(self, which: list[str]) -> Iterator[str]:
-        """The texts a reply may draw on, in this order: draft, facts, agent, customer. Lazy, so
-        a claim the draft supports never makes the thread be read."""
-        c = self.case
-        if "draft" in which and c.draft:
-            yield c.draft
-        if "facts" in which:
-            yield from c.facts
-        if "agent" in which:
-            yield from c.agent_texts
-        if "customer" in which:
-            # A message that tries to instruct the model is data, not a source of facts.
-            skip = self.situation.instructing
-            yield from (t for i, t in enumerate(c.customer_texts) if i not in skip)
-
-
-Span = tuple[int, int]
-_COMPILED: dict[tuple[int, str], Any] = {}
-
-
-def compiled(rule: Rule, key: str, build: Callable[[], Any]) -> Any:
-    """Compile a rule's lexicon or pattern once per process. A phrase the matcher cannot read
-    («=вы|ты» mixes kinds) is the rule file's error, named as such — not a traceback."""
-    k = (id(rule), key)
-    if k not in _COMPILED:
-        try:
-            _COMPILED[k] = build()
-        except ValueError as exc:
-            where = rule.path.name if rule.path else rule.id
-            raise RuleFileError(f"{where}: {key}: {exc}") from None
-    return _COMPILED[k]
-
-
-def _lex(rule: Rule, key: str, default_gap: int = 1) -> Lexicon:
-    found = _COMPILED.get((id(rule), key))  # the hot path: no closure to build
-    if found is None:
-        found = compiled(
-            rule, key, lambda: lexicon_from(rule.params.get(key), default_gap=default_gap)
-        )
-    return found
-
-
-class _Fmt(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def violation(
-    rule: Rule, ctx: Context, start: int | None, end: int | None, **fields: Any
-) -> Violation:
-    span = (start, end) if start is not None and end is not None else None
-    text = ctx.text[start:end] if span else ""
-    message = rule.message.format_map(_Fmt(text=text, **fields)).strip()
-    return Violation(
-        rule=rule.id,
-        severity=rule.severity,
-        message=message,
-        span=span,
-        text=text,
-        evidence=fields.get("evidence"),
-    )
-
+from rewriter.guard.context import (
+    Context,
+    MessageFields,
+    Span,
+    compiled,
+    lexicon_of,
+    violation,
+)
+from rewriter.guard.rules import Rule, rules_by_id
+from rewriter.models import Violation
 
 # --- phrases -------------------------------------------------------------------------------------
 
@@ -127,7 +46,9 @@ def violation(
 def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
     p = rule.params
     hits: list[tuple[int, int]] = []
-    matches = find_with_exceptions(ctx.doc, _lex(rule, "lexicon"), _lex(rule, "exceptions"))
+    matches = find_with_exceptions(
+        ctx.doc, lexicon_of(rule, "lexicon"), lexicon_of(rule, "exceptions")
+    )
     customer_docs = ctx.situation.docs if matches and p.get("skip_echo") else []
     for m in matches:
         if p.get("skip_negated") and is_negated(ctx.doc, m):
@@ -146,7 +67,7 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
         # An alternative counts after the refusal begins («…, но можно…»), not before it
         # («Сожалеем, но помочь не можем» offers nothing).
         first = hits[0][0]
-        if any(m.start >= first for m in _lex(rule, "unless", 0).find(ctx.doc)):
+        if any(m.start >= first for m in lexicon_of(rule, "unless", 0).find(ctx.doc)):
             return []
         if p.get("unless_imperative") and any(
             t.start >= first and is_imperative(t.text) for t in ctx.doc.tokens
@@ -303,7 +224,7 @@ def _promise_groups(rule: Rule) -> dict[str, Lexicon]:
 def promises_in(rule: Rule, doc: Doc) -> list[tuple[str, Match]]:
     """(group, match) for every promise phrase in `doc` that is not negated and not a mere
     mention of the topic («заявление на возврат»)."""
-    exceptions = _lex(rule, "exceptions")
+    exceptions = lexicon_of(rule, "exceptions")
     out = []
     for group, lexicon in _promise_groups(rule).items():
         for m in find_with_exceptions(doc, lexicon, exceptions):
@@ -353,7 +274,6 @@ def _unsupported_promises(rule: Rule, ctx: Context, sources: Iterable[str]) -> l
 def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
     if not ctx.compares_to_draft:
         return []
-    from rewriter.engine import rules_by_id, run_rule  # the rules this one defers to
 
     draft = ctx.case.draft or ""
     kinds = set(rule.params.get("kinds", LOSABLE))
@@ -388,7 +308,7 @@ def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
 
 
 def _lost_violation(rule: Rule, f: Fact, evidence: str) -> Violation:
-    message = rule.message.format_map(_Fmt(text=f.text, kind=f.kind)).strip()
+    message = rule.message.format_map(MessageFields(text=f.text, kind=f.kind)).strip()
     # The span would index the draft, not the checked text: report the fact as text only.
     return Violation(
         rule=rule.id,
@@ -414,7 +334,7 @@ def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
         return []
     requests: dict[str, Any] = rule.params["requests"]
     resolved: dict[str, Any] = rule.params.get("resolved_by", {})
-    exceptions = _lex(rule, "exceptions")
+    exceptions = lexicon_of(rule, "exceptions")
     out = []
     for cid, evidence in situation.constraints.items():
         if cid not in requests:
@@ -443,7 +363,7 @@ def _request_sentences(rule: Rule, doc: Doc) -> set[int]:
     not negated («роутер перезагружать не нужно» asks for nothing)."""
     sents = {
         doc.tokens[m.first].sent
-        for m in _lex(rule, "request_cues", 0).find(doc)
+        for m in lexicon_of(rule, "request_cues", 0).find(doc)
         if not is_negated(doc, m, before=1)
     }
     toks = doc.tokens
@@ -488,7 +408,9 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
         playful, sad, shouting = [], [], []
     else:
         playful, sad, shouting = _style_markers(text)
-    lexical = {key: _lex(rule, key).find(doc) for key in ("jokes", "pet_names", "diminutives")}
+    lexical = {
+        key: lexicon_of(rule, key).find(doc) for key in ("jokes", "pet_names", "diminutives")
+    }
     informal_you = situation_lexicon("informal_you").find(doc)
     informal_greeting = situation_lexicon("informal_greeting").find(doc)
     if not (
@@ -523,7 +445,7 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
             add(start, end, "shouting")
     for key, matches in lexical.items():
         for m in matches:
-            used = any(_lex(rule, key).find(d) for d in s.docs) and not why
+            used = any(lexicon_of(rule, key).find(d) for d in s.docs) and not why
             echoed = any(
                 any(w.matches(t) for t in d.tokens) for d in s.docs for w in m.phrase.words
             )
@@ -546,3 +468,7 @@ KIND_FUNCS: dict[str, Callable[[Rule, Context], list[Violation]]] = {
     "constraint": check_constraint,
     "register": check_register,
 }
+
+
+def run_rule(rule: Rule, ctx: Context) -> list[Violation]:
+    return KIND_FUNCS[rule.kind](rule, ctx)

@@ -29,7 +29,7 @@ def normalise_word(word: str) -> str:
 
 
 # Lemmas known before pymorphy3 is asked: the phrase words of the rule files, loaded from the
-# on-disk table that rewriter/lemmacache.py keeps. A check whose text holds only known words
+# on-disk table that analysis/lemmacache.py keeps. A check whose text holds only known words
 # never loads the pymorphy3 dictionary. Only phrase words are ever written to disk — never a
 # word of a checked text.
 _KNOWN: dict[str, frozenset[str]] = {}

@@ -20,10 +20,10 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from rewriter.analysis.situation import Situation, analyse_thread, thread_topics
 from rewriter.errors import TemplateError, UsageError
 from rewriter.models import Case, Violation
 from rewriter.paths import data_dir, read_yaml
-from rewriter.situation import Situation, analyse_thread, thread_topics
 
 MAX_GUIDELINES = 10_000
 MAX_EXAMPLES = 3

@@ -12,7 +12,7 @@ import os
 from functools import cache
 from pathlib import Path
 
-from rewriter.morph import phrase_table, seed_lemmas
+from rewriter.analysis.morph import phrase_table, seed_lemmas
 from rewriter.paths import cache_root, data_dir, folder_digest, write_cache_file
 
 

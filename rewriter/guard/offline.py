@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from rewriter.checks import Context
-from rewriter.engine import rules_by_id, violations_for
-from rewriter.fixes import apply_edits, edits_for
+from rewriter.guard.context import Context
+from rewriter.guard.engine import violations_for
+from rewriter.guard.fixes import apply_edits, edits_for
+from rewriter.guard.rules import rules_by_id
 from rewriter.models import Case, Violation
 
 MAX_PASSES = 3

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
 
-from rewriter.morph import normalise_word, phrase_lemmas
-from rewriter.text import Doc, Token
+from rewriter.analysis.morph import normalise_word, phrase_lemmas
+from rewriter.analysis.text import Doc, Token
 
 
 @cache

@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from rewriter.llm import Completion, ModelConfig
+from rewriter.model.llm import Completion, ModelConfig
 from rewriter.paths import cache_root, write_cache_file
 
 VERSION = 1

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-from rewriter.morph import lemmas, normalise_word
+from rewriter.analysis.morph import lemmas, normalise_word
 
 # Words (letters/digits joined by inner hyphens) and the symbols lexicons talk about.
 # Stdlib `re` on purpose: it is several times faster than `regex` for plain classes.

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from rewriter.lexicon import find_with_exceptions
-from rewriter.morph import is_ty_verb
-from rewriter.text import Doc, analyse
-from rewriter.vocab import (
+from rewriter.analysis.lexicon import find_with_exceptions
+from rewriter.analysis.morph import is_ty_verb
+from rewriter.analysis.text import Doc, analyse
+from rewriter.analysis.vocab import (
     constraint_lexicons,
     situation_exceptions,
     situation_lexicon,

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from rewriter.checks import KIND_FUNCS, Context
+from rewriter.analysis.morph import new_phrase_words
+from rewriter.guard.checks import run_rule
+from rewriter.guard.context import Context
+from rewriter.guard.rules import load_rules
 from rewriter.models import Case, CheckResult, Violation
-from rewriter.morph import new_phrase_words
-from rewriter.rules import Rule, load_rules
-
-
-@cache
-def rules_by_id() -> dict[str, Rule]:
-    return {r.id: r for r in load_rules()}
-
-
-def run_rule(rule: Rule, ctx: Context) -> list[Violation]:
-    return KIND_FUNCS[rule.kind](rule, ctx)
-
 
 _WARM = {"done": False}
 
 
 def _warm_up() -> None:
     """Seed the phrase-word lemmas from disk (once per process)."""
-    from rewriter import lemmacache
+    from rewriter.analysis import lemmacache
 
     _WARM["done"] = True
     lemmacache.load()
@@ -39,7 +28,7 @@ def violations_for(case: Case, text: str) -> list[Violation]:
     for rule in load_rules():
         found.extend(run_rule(rule, ctx))
     if new_phrase_words():  # a lexicon compiled for the first time: keep its words for next time
-        from rewriter import lemmacache
+        from rewriter.analysis import lemmacache
 
         lemmacache.save()
     return sorted(found, key=lambda v: (v.severity != "block", v.span[0] if v.span else -1))

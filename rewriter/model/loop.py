@@ -9,7 +9,7 @@ longer than the time left falls back at once. Misconfiguration (401/403/404), a 
 context overflow is not retried: the next fallback model is tried, then the offline engine.
 The whole rewrite has a deadline of `timeout × max_attempts` seconds.
 
-Personal data is masked before anything leaves the process (rewriter/pii.py): the model sees
+Personal data is masked before anything leaves the process (rewriter/model/pii.py): the model sees
 placeholders, the guardrails judge the restored answer against the real case, and re-asks
 quote the violations masked.
 """
@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rewriter.engine import violations_for
 from rewriter.errors import UsageError
-from rewriter.llm import (
+from rewriter.guard.engine import violations_for
+from rewriter.guard.offline import offline_rewrite
+from rewriter.model.llm import (
     AsyncCompletionFn,
     Completion,
     CompletionFn,
@@ -39,10 +40,9 @@ from rewriter.llm import (
     default_completion,
     with_timeout,
 )
+from rewriter.model.pii import Masker
+from rewriter.model.prompting import PromptSettings, build_messages, reask_message
 from rewriter.models import Case, RewriteResult, Usage, Violation
-from rewriter.offline import offline_rewrite
-from rewriter.pii import Masker
-from rewriter.prompting import PromptSettings, build_messages, reask_message
 
 DEFAULT_MAX_ATTEMPTS = 3
 BACKOFF_BASE = 0.5
@@ -300,7 +300,7 @@ def rewrite(
     `prompts` is a folder of template overrides, `guidelines` a Markdown file of the team's own
     rules (defaults: H2H_PROMPTS, H2H_GUIDELINES). `mask=False` sends personal data as is.
     `log` (or H2H_LOG) appends one JSON line per rewrite. `cache=True` reuses answers stored
-    on disk for the same model and messages (rewriter/cache.py).
+    on disk for the same model and messages (rewriter/model/cache.py).
     """
     t0 = time.monotonic()
     config = _prepare(
@@ -331,7 +331,7 @@ def rewrite(
 def _cached(run: _Run, messages: list[dict[str, str]]) -> Completion | None:
     if not run.use_cache:
         return None
-    from rewriter import cache
+    from rewriter.model import cache
 
     hit = cache.get(messages, run.call_config())
     if hit is not None:
@@ -341,7 +341,7 @@ def _cached(run: _Run, messages: list[dict[str, str]]) -> Completion | None:
 
 def _store(run: _Run, messages: list[dict[str, str]], answer: Completion | str) -> None:
     if run.use_cache and isinstance(answer, Completion):
-        from rewriter import cache
+        from rewriter.model import cache
 
         cache.put(messages, run.call_config(), answer)
 

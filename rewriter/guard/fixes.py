@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 import regex
 
-from rewriter.checks import Context
-from rewriter.facts import LOSABLE, extract_facts
-from rewriter.lexicon import Lexicon
+from rewriter.analysis.facts import LOSABLE, extract_facts
+from rewriter.analysis.lexicon import Lexicon
+from rewriter.analysis.text import analyse
+from rewriter.analysis.vocab import lexicon_from
+from rewriter.guard.context import Context
+from rewriter.guard.rules import Rule
 from rewriter.models import Violation
-from rewriter.rules import Rule
-from rewriter.text import analyse
-from rewriter.vocab import lexicon_from
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,11 @@ from bisect import bisect_left
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from rewriter.facts import Fact, extract_facts, month_numbers, number_key
-from rewriter.lexicon import Lexicon, anchor_index
-from rewriter.morph import is_future
-from rewriter.text import Doc, analyse
-from rewriter.vocab import raw, time_lexicon
+from rewriter.analysis.facts import Fact, extract_facts, month_numbers, number_key
+from rewriter.analysis.lexicon import Lexicon, anchor_index
+from rewriter.analysis.morph import is_future
+from rewriter.analysis.text import Doc, analyse
+from rewriter.analysis.vocab import raw, time_lexicon
 
 # One base for clock time so «сутки» = «24 часа» and «2 недели» = «14 дней»; months, years and
 # working days stay apart (a month is not 30 days to a customer).

@@ -17,9 +17,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from rewriter.display import Audit
-from rewriter.engine import check
 from rewriter.errors import UsageError
+from rewriter.guard.display import Audit
+from rewriter.guard.engine import check
 from rewriter.models import Case, parse_case
 
 # Below this many lines the start of the workers costs more than they save.
