@@ -91,6 +91,10 @@ def rewrite(
     log: Annotated[
         Path | None, typer.Option(help="Append one JSON line per rewrite here (env H2H_LOG).")
     ] = None,
+    cache: Annotated[
+        bool,
+        typer.Option("--cache", help="Reuse a model answer cached on disk (H2H_CACHE_DIR)."),
+    ] = False,
     prompts: PromptsOption = None,
     guidelines: GuidelinesOption = None,
 ) -> None:
@@ -110,6 +114,7 @@ def rewrite(
         retries=retries,
         mask=not no_mask,
         log=log,
+        cache=cache,
     )
     if no_mask and result.attempts:
         _warn("h2h: WARNING: --no-mask: personal data was sent to the model as is")

@@ -140,6 +140,22 @@ def test_cli_rewrite_with_model(server, capsys) -> None:
     assert result["source"] == "offline" and result["attempts"] == 2 and result["errors"]
 
 
+def test_cli_rewrite_cache_reuses_the_answer(server, capsys, monkeypatch, tmp_path) -> None:
+    """`h2h rewrite --cache` asks the model once for the same prompt; without it, every time."""
+    monkeypatch.setenv("H2H_CACHE_DIR", str(tmp_path))
+    server.say(GOOD_TARIFF)
+    args = ["rewrite", str(EXAMPLES / "tariff-99.json"), "--json", "--model", MODEL]
+    args += ["--api-base", server.url, "--timeout", "10"]
+    texts = []
+    for extra in (["--cache"], ["--cache"], []):
+        assert main([*args, *extra]) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert result["source"] == "llm"
+        texts.append(result["text"])
+    assert texts[0] == texts[1] == texts[2] == GOOD_TARIFF
+    assert len(server.requests) == 2  # the second --cache run was answered from disk
+
+
 def test_litellm_transport_against_the_server(server, tariff, monkeypatch) -> None:
     """Providers other than openai/… go through litellm; force that path on the local server."""
     monkeypatch.setenv("H2H_TRANSPORT", "litellm")
