@@ -87,6 +87,15 @@ class ModelConfig:
             fallbacks=tuple(fallbacks),
         )
 
+    def validate(self) -> ModelConfig:
+        """Fail fast (UsageError, no request sent) on a configuration that cannot work: a
+        provider with no key, a base URL without a scheme, an unknown provider. Returns self."""
+        from rewriter.model.providers import validate
+
+        for name in (self.model, *self.fallbacks):
+            validate(name, self.api_base, self.api_key)
+        return self
+
     @property
     def direct_openai(self) -> bool:
         return self.model.startswith("openai/") and os.environ.get("H2H_TRANSPORT") != "litellm"
