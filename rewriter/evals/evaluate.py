@@ -644,5 +644,6 @@ def _why(case: dict[str, Any], summary: dict[str, Any]) -> str:
         rules = sorted(
             {v["rule"] for v in case.get("violations", []) if v.get("severity") == "block"}
         )
-        reasons.append(", ".join(rules) or "facts lost")
+        if rules or not reasons:
+            reasons.append(", ".join(rules) or "facts lost")
     return "; ".join(r if r.startswith("block:") else r.split(":", 1)[0] for r in reasons)
