@@ -183,3 +183,12 @@ def test_strict_passes_the_models_own_answer(server, capsys) -> None:
 def test_strict_without_a_model_is_the_offline_engine_not_a_fallback(capsys) -> None:
     assert main(["rewrite", TARIFF, "--strict"]) == 0
     capsys.readouterr()
+
+
+def test_a_bare_openai_id_with_a_local_server_needs_no_key(server, sent) -> None:
+    """`gpt-4o-mini --api-base http://127.0.0.1…` goes through litellm with a placeholder key."""
+    server.say(GOOD_TARIFF)
+    case = Case.model_validate_json((EXAMPLES / "tariff-99.json").read_text(encoding="utf-8"))
+    result = rewrite(case, "gpt-4o-mini", api_base=server.url, timeout=10)
+    assert result.source == "llm" and result.errors == []
+    assert sent == ["gpt-4o-mini"] and [r["model"] for r in server.requests] == ["gpt-4o-mini"]

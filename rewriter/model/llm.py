@@ -319,11 +319,13 @@ def _litellm_kwargs(messages: list[dict[str, str]], config: ModelConfig) -> dict
     }
     if config.api_base:
         kwargs["api_base"] = config.api_base
+    from rewriter.model.providers import provider_of
+
     key = config.api_key
     if (
         key is None
         and config.api_base
-        and config.model.startswith("openai/")
+        and provider_of(config.model) == "openai"  # `openai/x`, or a bare `gpt-4o-mini`
         and not os.environ.get("OPENAI_API_KEY")
     ):
         key = NO_KEY
