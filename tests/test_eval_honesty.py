@@ -252,3 +252,22 @@ def test_repeat_counts_a_fallback_run_as_a_failed_run(server, tmp_path) -> None:
     case = report.cases[0]
     assert case.passed and case.runs == 2 and case.passes == 1
     assert report.summary["pass_hat_n"] == 0.0 and report.summary["flaky"] == ["card"]
+
+
+def test_two_drafts_may_share_a_short_reply_but_not_three(server, tmp_path) -> None:
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    thread = [{"author": "customer", "text": "Почему не проходит платёж?"}]
+    drafts = ["Проверяю.", "Смотрю, что случилось.", "Разбираюсь с платежом."]
+    cases = [
+        {"id": f"d{i}", "thread": thread, "draft": d, "golden": "Сейчас посмотрю."}
+        for i, d in enumerate(drafts)
+    ]
+    path = folder / "cases.json"
+    path.write_text(json.dumps(cases[:2], ensure_ascii=False), encoding="utf-8")
+    server.say("Сейчас посмотрю, в чём дело.")
+    report = evaluate(folder, model=MODEL, api_base=server.url, cache=False)
+    assert [c.passed for c in report.cases] == [True, True]
+    path.write_text(json.dumps(cases, ensure_ascii=False), encoding="utf-8")
+    report = evaluate(folder, model=MODEL, api_base=server.url, cache=False)
+    assert report.summary["identical_answers"] == 3 and report.summary["passed"] == 0

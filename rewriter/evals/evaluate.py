@@ -306,6 +306,12 @@ async def _one(
     )
 
 
+# Drafts that say different things one answer must have been given to before it counts as
+# canned: two short drafts in other words («Проверяю.», «Смотрю, что случилось.») may fairly
+# get the same reply; a third is a pattern.
+IDENTICAL_DRAFTS = 3
+
+
 def _mark_identical(pairs: list[tuple[Case, CaseReport]]) -> None:
     """A model answer given verbatim to drafts that say different things answers none of them:
     each such case fails, naming the others."""
@@ -315,7 +321,7 @@ def _mark_identical(pairs: list[tuple[Case, CaseReport]]) -> None:
             groups.setdefault(" ".join(report.text.lower().split()), []).append((case, report))
     for group in groups.values():
         drafts = {substance.content_key(case, case.draft or "") for case, _ in group}
-        if len(drafts) < 2:
+        if len(drafts) < IDENTICAL_DRAFTS:
             continue
         for _, report in group:
             others = [r.id for _, r in group if r is not report]

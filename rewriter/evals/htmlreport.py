@@ -153,7 +153,8 @@ def render_html(report: Any) -> str:
             if c.passed
             else "<span class='badge failb'>FAIL</span>"
         )
-        meta = f"{c.attempts} calls · {c.latency_s:.2f} s" + (
+        calls = f"{c.attempts} call" + ("" if c.attempts == 1 else "s")
+        meta = f"{calls} · {c.latency_s:.2f} s" + (
             f" · chrF {c.chrf:.1f}" if c.chrf is not None else ""
         )
         origin = _origin(c)
