@@ -356,10 +356,7 @@ async def aevaluate(
     if repeat < 1:
         raise UsageError("repeat must be at least 1")
     loaded = load_eval_cases(cases)
-    _validate_models(model, judge, api_base, timeout, injected=completion is not None)
-    from rewriter.model.llm import ModelConfig
-
-    config = ModelConfig.resolve(model, api_base, timeout)  # H2H_MODEL counts as configured
+    config = _configured(model, judge, api_base, timeout, injected=completion is not None)
     model = config.model if config else None
     modelled = config is not None or completion is not None
     sem = asyncio.Semaphore(concurrency)
@@ -430,9 +427,9 @@ async def aevaluate(
         ),
         "judge": judge,
         "judge_means": _judge_means(reports, principles(PromptSettings.resolve(prompts))),
-        "judge_errors": sum(bool(r.judge and "error" in r.judge) for r in judged)
-        if judge
-        else None,
+        "judge_errors": (
+            sum(bool(r.judge and "error" in r.judge) for r in judged) if judge else None
+        ),
         "judge_unparsed": sum(r.judge_unparsed for r in judged) if judge else None,
         "judge_partial": (
             sum(r.judge_answer is not None and not r.judge_unparsed for r in judged)
@@ -443,26 +440,25 @@ async def aevaluate(
     return EvalReport(summary=summary, cases=list(reports))
 
 
-def _validate_models(
+def _configured(
     model: str | None,
     judge: str | None,
     api_base: str | None,
     timeout: float | None,
     *,
     injected: bool,
-) -> None:
-    """A misconfigured model or judge stops the run before the first case is sent (exit 2),
-    instead of every case retrying and falling back."""
-    if injected:
-        return
+) -> Any:
+    """The model configuration (H2H_MODEL counts), validated with the judge's: a misconfigured
+    model stops the run before the first case is sent (exit 2), instead of every case retrying
+    and falling back. A caller's own completion function is its own transport: not checked."""
     from rewriter.model.llm import ModelConfig
 
-    configs = [ModelConfig.resolve(model, api_base, timeout)]  # H2H_MODEL counts too
-    if judge:
-        configs.append(ModelConfig.resolve(judge, api_base, timeout))
-    for config in configs:
-        if config is not None:
-            config.validate()
+    config = ModelConfig.resolve(model, api_base, timeout)
+    if not injected:
+        for checked in (config, ModelConfig.resolve(judge, api_base, timeout) if judge else None):
+            if checked is not None:
+                checked.validate()
+    return config
 
 
 def _spread(values: list[float | None]) -> float | None:
@@ -520,7 +516,7 @@ def _md_case(c: CaseReport) -> list[str]:
     lines = [
         f"## {mark} {c.id}" + (f" ({c.seed})" if c.seed else ""),
         "",
-        f"text from: {origin}; {c.attempts} calls",
+        f"text from: {origin}; {c.attempts} call{'' if c.attempts == 1 else 's'}",
         "",
         c.text,
         "",
