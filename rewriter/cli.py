@@ -95,6 +95,13 @@ def rewrite(
         bool,
         typer.Option("--cache", help="Reuse a model answer cached on disk (H2H_CACHE_DIR)."),
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit 1 when a model was configured but the text is the offline fallback.",
+        ),
+    ] = False,
     prompts: PromptsOption = None,
     guidelines: GuidelinesOption = None,
 ) -> None:
@@ -135,6 +142,11 @@ def rewrite(
 
         for v in result.violations:
             _warn(f"h2h: {headline(v)}: {v.message}")
+    # A model was configured (a fallback is only possible then) but its answer was not used.
+    fell_back = result.source == "offline" and (result.attempts > 0 or bool(result.errors))
+    if strict and fell_back:
+        _warn("h2h: strict: the text is the offline fallback, not the model's answer")
+        raise typer.Exit(1)
     raise typer.Exit(0 if result.ok else 1)
 
 
@@ -312,21 +324,27 @@ def eval_(
     s = report.summary
     for c in report.cases:
         if not c.passed:
-            rules_hit = (
-                ", ".join(sorted({v.rule for v in c.violations if v.blocks})) or "facts lost"
-            )
-            _warn(f"FAIL {c.id}: {rules_hit}")
+            _warn(f"FAIL {c.id}: {'; '.join(c.fail_reasons) or 'failed'}")
     typer.echo(
         f"{s['passed']}/{s['cases']} passed (pass rate {s['pass_rate']:.2f}), "
         f"facts kept {s['facts_kept']:.2f}, {s['wall_s']:.1f} s, model {s['model'] or 'offline'}"
     )
+    if s["model_pass_rate"] is not None:
+        typer.echo(
+            f"model pass rate {s['model_pass_rate']:.2f} (its own answers only), "
+            f"fallback rate {s['fallback_rate']:.2f}, "
+            f"texts passing with the fallback's {s['output_pass_rate']:.2f}"
+        )
     if s["repeat"] > 1:
         typer.echo(
-            f"pass^{s['repeat']} {s['pass_hat_n']:.2f}; flaky: {', '.join(s['flaky']) or 'none'}"
+            f"pass^{s['repeat']} {s['pass_hat_n']:.2f} (passed all {s['repeat']} runs); "
+            f"flaky: {', '.join(s['flaky']) or 'none'}"
         )
     if s["judge_means"]:
         means = ", ".join(f"{k} {v}" for k, v in s["judge_means"].items())
         typer.echo(f"judge {s['judge']}: {means}")
+    if s["judge_unparsed"]:
+        _warn(f"h2h: warning: {s['judge_unparsed']} judge answers could not be read")
     if out is not None:
         typer.echo(f"report: {write_report(report, out)}")
     raise typer.Exit(0 if s["passed"] == s["cases"] else 1)

@@ -63,7 +63,7 @@ def load_case(source: str) -> Case:
 
 
 def load_cases_file(path: Path) -> list[dict[str, Any]]:
-    """Eval cases: a .jsonl file (one per line) or a .yaml file (one case or a list)."""
+    """Eval cases: a .jsonl file (one per line), or a .json or .yaml file (one case or a list)."""
     text, name = read_text(str(path))
     if path.suffix == ".jsonl":
         out = []

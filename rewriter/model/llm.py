@@ -87,6 +87,15 @@ class ModelConfig:
             fallbacks=tuple(fallbacks),
         )
 
+    def validate(self) -> ModelConfig:
+        """Fail fast (UsageError, no request sent) on a configuration that cannot work: a
+        provider with no key, a base URL without a scheme, an unknown provider. Returns self."""
+        from rewriter.model.providers import validate
+
+        for name in (self.model, *self.fallbacks):
+            validate(name, self.api_base, self.api_key)
+        return self
+
     @property
     def direct_openai(self) -> bool:
         return self.model.startswith("openai/") and os.environ.get("H2H_TRANSPORT") != "litellm"
@@ -310,11 +319,13 @@ def _litellm_kwargs(messages: list[dict[str, str]], config: ModelConfig) -> dict
     }
     if config.api_base:
         kwargs["api_base"] = config.api_base
+    from rewriter.model.providers import provider_of
+
     key = config.api_key
     if (
         key is None
         and config.api_base
-        and config.model.startswith("openai/")
+        and provider_of(config.model) == "openai"  # `openai/x`, or a bare `gpt-4o-mini`
         and not os.environ.get("OPENAI_API_KEY")
     ):
         key = NO_KEY

@@ -258,6 +258,8 @@ def _prepare(
     config = ModelConfig.resolve(model, api_base, timeout, fallbacks, retries)
     if config is None and injected:
         config = ModelConfig(model="injected")
+    elif config is not None and not injected:
+        config.validate()  # a caller's own completion function is its own transport
     return config
 
 
