@@ -109,7 +109,27 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
         evidence = getattr(ctx.situation, p["when"])
         if not evidence:
             return []
-    return [violation(rule, ctx, s, e, evidence=evidence) for s, e in sorted(hits)]
+    return [violation(rule, ctx, s, e, evidence=evidence) for s, e in _one_per_phrase(ctx, hits)]
+
+
+_GAP_WORDS = 2  # «Дарим [Вам] промокод SORRY100»: words one offer may hold between its hits
+
+
+def _one_per_phrase(ctx: Context, hits: list[Span]) -> list[Span]:
+    """Hits that overlap or stand a word or two apart with no punctuation between them are one
+    offending phrase («Дарим Вам промокод SORRY100»), reported once over its whole span."""
+    merged: list[Span] = []
+    for start, end in sorted(hits):
+        if merged:
+            prev_start, prev_end = merged[-1]
+            gap = ctx.text[prev_end:start]
+            if start <= prev_end or (
+                len(gap.split()) <= _GAP_WORDS and all(w.isalnum() for w in gap.split())
+            ):
+                merged[-1] = (prev_start, max(end, prev_end))
+                continue
+        merged.append((start, end))
+    return merged
 
 
 def _echoes_customer(m: Match, ctx: Context, customer_docs: list[Doc]) -> bool:
@@ -129,7 +149,6 @@ class PatternParams(Params):
     @classmethod
     def _readable(cls, v: str) -> str:
         return _pattern_readable(v)
-
 
 
 def check_pattern(rule: Rule, ctx: Context) -> list[Violation]:
@@ -358,7 +377,6 @@ class LostParams(Params):
         return v
 
 
-
 def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
     if not ctx.compares_to_draft:
         return []
@@ -427,7 +445,6 @@ class ConstraintParams(Params):
                     names = ", ".join(known)
                     raise ValueError(f"{key}.{cid}: no such constraint (situation.yaml: {names})")
         return self
-
 
 
 def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:

@@ -8,13 +8,15 @@ sentence that carries a fact unless the rule says the fact goes with it (`keep_f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import regex
 
 from rewriter.analysis.facts import LOSABLE, extract_facts
 from rewriter.analysis.lexicon import Lexicon
-from rewriter.analysis.text import analyse
-from rewriter.analysis.vocab import lexicon_from
+from rewriter.analysis.morph import is_name, normalise_word
+from rewriter.analysis.text import analyse, split_sentences
+from rewriter.analysis.vocab import lexicon_from, situation_lexicon
 from rewriter.guard.context import Context
 from rewriter.guard.rules import Rule
 from rewriter.models import Violation
@@ -56,6 +58,10 @@ def _replace_edit(rule: Rule, ctx: Context, v: Violation) -> Edit | None:
     assert v.span is not None
     lexicon: Lexicon = lexicon_from(rule.params.get("lexicon"))
     match = next((m for m in lexicon.find(ctx.doc) if (m.start, m.end) == v.span), None)
+    if match is None and any(
+        v.span[0] <= m.start and m.end <= v.span[1] for m in lexicon.find(ctx.doc)
+    ):
+        return None  # phrases merged into one finding: no one wording replaces them all
     replacement = (match.phrase.extra or {}).get("replace", "") if match else ""
     replacement = replacement.format(thanks=_thanks(rule, ctx), name=ctx.case.customer_name or "")
     start, end = v.span
@@ -66,7 +72,9 @@ def _replace_edit(rule: Rule, ctx: Context, v: Violation) -> Edit | None:
         if not regex.search(r"\w", rest):
             return _sentence_edit(ctx, v, keep_facts=True)
         return Edit(start, end, "")
-    if start == ctx.doc.sentence_span(ctx.doc.sentence_of(start))[0]:
+    if start == ctx.doc.sentence_span(ctx.doc.sentence_of(start))[0] or _opens_unmarked(
+        ctx.text, start
+    ):
         replacement = replacement[:1].upper() + replacement[1:]
     else:
         replacement = (
@@ -75,6 +83,15 @@ def _replace_edit(rule: Rule, ctx: Context, v: Violation) -> Edit | None:
             else replacement
         )
     return Edit(start, end, replacement)
+
+
+def _opens_unmarked(text: str, start: int) -> bool:
+    """A capital after an emoji or a smiley and no full stop («в пути 🚀 Ожидайте»): the writer
+    began a sentence there, though no punctuation says so."""
+    before = text[:start].rstrip()
+    return text[start : start + 1].isupper() and bool(before) and not regex.match(
+        r"[\w,;:—–\-«\"(]", before[-1]
+    )
 
 
 def _is_name(text: str, ctx: Context) -> bool:
@@ -116,14 +133,82 @@ def edits_for(rules: dict[str, Rule], ctx: Context, violations: list[Violation])
 
 def apply_edits(text: str, edits: list[Edit]) -> str:
     """Apply non-overlapping edits from the end, then tidy the punctuation they leave behind."""
+    # Of edits that overlap, the widest wins: a dropped sentence takes the «Вам» it held with it
+    # rather than leaving the sentence for lower-casing.
+    chosen: list[Edit] = []
+    for e in sorted(edits, key=lambda e: (e.start - e.end, e.start)):
+        if not any(c.start < e.end and e.start < c.end for c in chosen):
+            chosen.append(e)
     out = text
-    last_start = len(text) + 1
-    for e in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
-        if e.end > last_start:
-            continue  # overlaps an edit already applied
-        out = out[: e.start] + e.replacement + out[e.end :]
-        last_start = e.start
+    for e in sorted(chosen, key=lambda e: e.start, reverse=True):
+        left, right = out[: e.start], out[e.end :]
+        out = left + (e.replacement or _junction(left, right)) + right
     return tidy(out)
+
+
+def _junction(left: str, right: str) -> str:
+    """What stands where a piece was removed. An emoji or a phrase may have been all that ended a
+    sentence («Не волнуйтесь 😊 Мы обязательно…»): when a sentence starts right after it and
+    nothing ends the one before, a full stop does (tidy closes up the spaces)."""
+    before, after = left.rstrip(" \t"), right.lstrip(" \t")
+    if before and after and regex.match(r"[\w»\")]", before[-1]) and after[0].isupper():
+        return ". "
+    return ""
+
+
+def _address_words(text: str, customer_name: str | None) -> list[str] | None:
+    """The words of a sentence that only addresses the customer (a name, with or without a
+    greeting): «Ольга!», «Здравствуйте, Ольга!». None when the sentence says anything else."""
+    doc = analyse(text)
+    greeting = {
+        i
+        for name in ("formal_greeting", "informal_greeting")
+        for m in situation_lexicon(name).find(doc)
+        for i in range(m.first, m.last + 1)
+    }
+    own = {normalise_word(p) for p in (customer_name or "").split()}
+    names = []
+    for i, t in enumerate(doc.tokens):
+        if i in greeting:
+            continue
+        if not regex.match(r"\w", t.text):
+            continue
+        if t.norm in own or (t.text[:1].isupper() and is_name(t.text)):
+            names.append(t.text)
+        else:
+            return None
+    return names if len(doc.tokens) else None
+
+
+def join_bare_address(text: str, customer_name: str | None) -> str:
+    """A name a fix left alone as a sentence («Ольга! Проверим платёж.», once «Ольга, спасибо
+    за обращение!» lost its template) opens the next sentence instead: «Ольга, проверим
+    платёж.» A greeting with the name («Здравствуйте, Ольга!») is a sentence of its own."""
+    spans = split_sentences(text)
+    for (s, e), (next_start, _) in reversed(list(pairwise(spans))):
+        sentence = text[s:e]
+        words = _address_words(sentence, customer_name)
+        if not words or len(words) != len(regex.findall(r"\w+", sentence)):
+            continue  # not a bare name (a greeting stays a sentence)
+        rest = text[next_start:]
+        first = regex.match(r"\w+", rest)
+        if first and not _keeps_capital(first.group(), customer_name):
+            rest = rest[:1].lower() + rest[1:]
+        text = text[:s] + sentence.rstrip(" !.…,") + ", " + rest
+    return text
+
+
+def _keeps_capital(word: str, customer_name: str | None) -> bool:
+    """A word that is capitalised anywhere: a name, an acronym («СМС»)."""
+    own = {normalise_word(p) for p in (customer_name or "").split()}
+    return (word.isupper() and len(word) > 1) or normalise_word(word) in own or is_name(word)
+
+
+def only_address(text: str, customer_name: str | None) -> bool:
+    """Nothing but a greeting and a name is left: not a reply anyone would send."""
+    return all(
+        _address_words(text[s:e], customer_name) is not None for s, e in split_sentences(text)
+    )
 
 
 def tidy(text: str) -> str:
