@@ -89,8 +89,10 @@ def _opens_unmarked(text: str, start: int) -> bool:
     """A capital after an emoji or a smiley and no full stop («в пути 🚀 Ожидайте»): the writer
     began a sentence there, though no punctuation says so."""
     before = text[:start].rstrip()
-    return text[start : start + 1].isupper() and bool(before) and not regex.match(
-        r"[\w,;:—–\-«\"(]", before[-1]
+    return (
+        text[start : start + 1].isupper()
+        and bool(before)
+        and not regex.match(r"[\w,;:—–\-«\"(]", before[-1])
     )
 
 

@@ -136,11 +136,15 @@ _MESSAGES = {
 
 def rule_file_error(where: Path | str, exc: ValidationError, prefix: str = "") -> RuleFileError:
     """One line naming the file, the key path and what is wrong with the first error."""
-    err = exc.errors()[0]
-    loc = key_path([*([prefix] if prefix else []), *err["loc"]])
+    errors = exc.errors()
+    # An unknown key explains the rest («phrse:» is also a missing «phrase:»): name it first.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    head = [prefix] if prefix else []
+    loc = key_path([*head, *err["loc"]])
     message = _MESSAGES.get(err["type"]) or err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden" and len(exc.errors()) > 1:
-        others = [key_path(e["loc"]) for e in exc.errors()[1:] if e["type"] == "extra_forbidden"]
+    if err["type"] == "extra_forbidden":
+        others = [key_path([*head, *e["loc"]]) for e in errors if e["type"] == "extra_forbidden"]
+        others = others[1:]
         if others:
             message += f" (also: {', '.join(others[:3])})"
     return RuleFileError(f"{where}: {loc}: {message}")

@@ -29,11 +29,17 @@ class Outcome:
 
 
 def run_examples(rule: Rule) -> list[Outcome]:
-    out = []
-    for expect, examples in (("fire", rule.examples.fire), ("pass", rule.examples.pass_)):
-        for index, example in enumerate(examples):
-            out.append(Outcome(rule.id, expect, index, example, _judge(rule, expect, example)))
-    return out
+    """Every example of the rule, judged."""
+    return [
+        run_example(rule, expect, index)
+        for expect, examples in (("fire", rule.examples.fire), ("pass", rule.examples.pass_))
+        for index in range(len(examples))
+    ]
+
+
+def run_example(rule: Rule, expect: Literal["fire", "pass"], index: int) -> Outcome:
+    example = (rule.examples.fire if expect == "fire" else rule.examples.pass_)[index]
+    return Outcome(rule.id, expect, index, example, _judge(rule, expect, example))
 
 
 def _judge(rule: Rule, expect: str, example: Example) -> str | None:
