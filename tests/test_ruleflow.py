@@ -103,6 +103,9 @@ def test_every_shipped_rule_file_validates_and_the_fast_path_builds_the_same_rul
         ("capitalized-you", "examples:\n  fire:", "examples:\n  fires:", "examples.fires: unknown"),
         ("flat-refusal", "severity: warn", "severity: warn\ncolour: red", "colour: unknown key"),
         ("flat-refusal", "gap: 1", "gap: one", "params.lexicon.gap"),
+        ("capitalized-you", "  «{text}» с", "  «{text» с", "message: cannot fill"),
+        ("template-phrase", 'replace: "{thanks}"', 'replace: "{thank}"', r"\.replace: \{thank\}"),
+        ("tone-overshoot", "«{quote}»", "«{qoute}»", r"params\.evidence: \{qoute\}"),
         ("capitalized-you", "pattern: '\\b(?:", "pattern: '\\b((?:", "not a valid regular"),
     ],
 )

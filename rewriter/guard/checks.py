@@ -42,7 +42,7 @@ from rewriter.guard.context import (
     lexicon_of,
     violation,
 )
-from rewriter.guard.rules import Rule, rules_by_id
+from rewriter.guard.rules import Rule, rules_by_id, template_fields
 from rewriter.models import Violation
 
 # --- phrases -------------------------------------------------------------------------------------
@@ -528,6 +528,14 @@ class RegisterParams(Params):
     diminutives: LexiconValue | None = None
     reasons: Reasons
     evidence: str  # how the evidence quotes the thread: «…{quote}…»
+
+    @field_validator("evidence")
+    @classmethod
+    def _fillable(cls, v: str) -> str:
+        unknown = template_fields(v) - {"quote"}
+        if unknown:
+            raise ValueError(f"{{{sorted(unknown)[0]}}}: only {{quote}} is filled")
+        return v
 
 
 def _style_markers(text: str) -> tuple[list[Span], list[Span], list[Span]]:

@@ -19,7 +19,7 @@ from rewriter.analysis.situation import Situation, analyse_thread
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.vocab import lexicon_from
 from rewriter.errors import RuleFileError
-from rewriter.guard.rules import Rule
+from rewriter.guard.rules import Rule, template_fields
 from rewriter.models import Case, Violation
 
 
@@ -87,7 +87,7 @@ class PhraseEntry(Params):
     """A phrase with data of its own: `{phrase: спасибо за обращение, replace: "{thanks}"}`."""
 
     phrase: str
-    replace: str | None = None
+    replace: str | None = None  # the offline fix's wording; may use {thanks} and {name}
 
     @field_validator("phrase")
     @classmethod
@@ -96,6 +96,17 @@ class PhraseEntry(Params):
         if problem:
             raise ValueError(problem)
         return v
+
+    @field_validator("replace")
+    @classmethod
+    def _fillable(cls, v: str | None) -> str | None:
+        unknown = template_fields(v or "") - REPLACE_FIELDS
+        if unknown:
+            raise ValueError(f"{{{sorted(unknown)[0]}}}: only {{thanks}} and {{name}} are filled")
+        return v
+
+
+REPLACE_FIELDS = frozenset({"thanks", "name"})  # what fixes.py fills into a `replace` wording
 
 
 def _phrase_entry(value: Any) -> Any:

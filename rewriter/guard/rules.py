@@ -9,6 +9,7 @@ it changed.
 from __future__ import annotations
 
 import hashlib
+import string
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -113,6 +115,21 @@ class Rule(BaseModel):
     @property
     def one_line(self) -> str:
         return " ".join(self.description.split())
+
+    @field_validator("message")
+    @classmethod
+    def _fillable(cls, v: str) -> str:
+        template_fields(v)
+        return v
+
+
+def template_fields(template: str) -> set[str]:
+    """The {placeholders} of a message or wording; a brace the formatter cannot read («{» alone)
+    is the file's error, found at load rather than as a traceback at the first violation."""
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    except ValueError as exc:
+        raise ValueError(f"cannot fill {{placeholders}}: {exc}") from None
 
 
 def key_path(loc: Sequence[Any]) -> str:
