@@ -323,6 +323,14 @@ def test_offline_fixes_read_as_written_by_a_person(thread, draft, expected) -> N
     assert not [v for v in remaining if v.blocks]
 
 
+def test_two_canned_phrases_side_by_side_are_one_finding_and_both_are_fixed() -> None:
+    screenshot = [{"author": "customer", "text": "Где платёж? Вот скриншот."}]
+    case = Case(thread=screenshot, draft="Уважаемый клиент спасибо за обращение, проверим платёж.")
+    found = [v.text for v in check(case).violations if v.rule == "template-phrase"]
+    assert found == ["Уважаемый клиент спасибо за обращение"]
+    assert offline_rewrite(case) == ("Спасибо за скриншот, проверим платёж.", [])
+
+
 def test_a_greeting_alone_is_never_the_offline_answer() -> None:
     """Dropping the offer would leave «Здравствуйте, Ольга!»: the draft stays, flagged."""
     draft = "Здравствуйте, Ольга! Дарим вам промокод SORRY100."

@@ -13,11 +13,11 @@ from itertools import pairwise
 import regex
 
 from rewriter.analysis.facts import LOSABLE, extract_facts
-from rewriter.analysis.lexicon import Lexicon
+from rewriter.analysis.lexicon import Match
 from rewriter.analysis.morph import is_name, normalise_word
 from rewriter.analysis.text import analyse, split_sentences
-from rewriter.analysis.vocab import lexicon_from, situation_lexicon
-from rewriter.guard.context import Context
+from rewriter.analysis.vocab import situation_lexicon
+from rewriter.guard.context import Context, lexicon_of
 from rewriter.guard.rules import Rule
 from rewriter.models import Violation
 
@@ -40,10 +40,10 @@ def _thanks(rule: Rule, ctx: Context) -> str:
     return ""
 
 
-def _sentence_edit(ctx: Context, v: Violation, keep_facts: bool) -> Edit | None:
-    assert v.span is not None
+def _sentence_edit(ctx: Context, at: int, keep_facts: bool) -> Edit | None:
+    """Drop the sentence holding offset `at` (and the spaces after it)."""
     doc = ctx.doc
-    start, end = doc.sentence_span(doc.sentence_of(v.span[0]))
+    start, end = doc.sentence_span(doc.sentence_of(at))
     if keep_facts and any(
         f.kind in LOSABLE and start <= f.start < end for f in extract_facts(ctx.text)
     ):
@@ -54,23 +54,37 @@ def _sentence_edit(ctx: Context, v: Violation, keep_facts: bool) -> Edit | None:
     return Edit(start, end, "")
 
 
-def _replace_edit(rule: Rule, ctx: Context, v: Violation) -> Edit | None:
+def _replace_edits(rule: Rule, ctx: Context, v: Violation) -> list[Edit]:
+    """The human wording for each canned phrase of the finding (one finding may span two
+    phrases written side by side); a phrase with no wording is dropped."""
     assert v.span is not None
-    lexicon: Lexicon = lexicon_from(rule.params.get("lexicon"))
-    match = next((m for m in lexicon.find(ctx.doc) if (m.start, m.end) == v.span), None)
-    if match is None and any(
-        v.span[0] <= m.start and m.end <= v.span[1] for m in lexicon.find(ctx.doc)
-    ):
-        return None  # phrases merged into one finding: no one wording replaces them all
+    inside = [m for m in lexicon_of(rule, "lexicon").find(ctx.doc) if _within(m, v.span)]
+    chosen: list[Match] = []
+    for m in sorted(inside, key=lambda m: (m.start - m.end, m.start)):  # longest first
+        if not any(c.start < m.end and m.start < c.end for c in chosen):
+            chosen.append(m)
+    if not chosen:
+        edit = _replace_one(rule, ctx, v.span, None)
+        return [edit] if edit else []
+    return [e for m in chosen if (e := _replace_one(rule, ctx, (m.start, m.end), m))]
+
+
+def _within(m: Match, span: tuple[int, int]) -> bool:
+    return span[0] <= m.start and m.end <= span[1]
+
+
+def _replace_one(
+    rule: Rule, ctx: Context, span: tuple[int, int], match: Match | None
+) -> Edit | None:
     replacement = (match.phrase.extra or {}).get("replace", "") if match else ""
     replacement = replacement.format(thanks=_thanks(rule, ctx), name=ctx.case.customer_name or "")
-    start, end = v.span
+    start, end = span
     if not replacement:
         # Dropping the phrase: if it was the whole sentence, drop the sentence.
         s_start, s_end = ctx.doc.sentence_span(ctx.doc.sentence_of(start))
         rest = (ctx.text[s_start:start] + ctx.text[end:s_end]).strip(" ,.!?—-–:;")
         if not regex.search(r"\w", rest):
-            return _sentence_edit(ctx, v, keep_facts=True)
+            return _sentence_edit(ctx, start, keep_facts=True)
         return Edit(start, end, "")
     if start == ctx.doc.sentence_span(ctx.doc.sentence_of(start))[0] or _opens_unmarked(
         ctx.text, start
@@ -120,12 +134,13 @@ def edits_for(rules: dict[str, Rule], ctx: Context, violations: list[Violation])
         if rule.fix is None or v.span is None:
             continue
         action = rule.fix.action
+        if action == "replace":
+            edits += _replace_edits(rule, ctx, v)
+            continue
         if action == "lowercase":
-            edit = Edit(v.span[0], v.span[1], v.text.lower())
-        elif action == "replace":
-            edit = _replace_edit(rule, ctx, v)
+            edit: Edit | None = Edit(v.span[0], v.span[1], v.text.lower())
         elif action == "drop_sentence":
-            edit = _sentence_edit(ctx, v, rule.fix.keep_facts)
+            edit = _sentence_edit(ctx, v.span[0], rule.fix.keep_facts)
         else:
             edit = _strip_edit(ctx, v)
         if edit is not None:
