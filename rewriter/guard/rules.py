@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from pydantic import VERSION as PYDANTIC_VERSION
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -218,9 +219,11 @@ _TRUSTED: dict[int, tuple[Rule, ...]] = {}
 
 
 def validated_marker(folders: tuple[Path, ...]) -> Path:
-    code = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for source in sorted(code.glob("*.py")):  # the kinds and their params schemas
+    guard = Path(__file__).resolve().parent
+    # The code that validates: the kinds and their params schemas, and the phrase syntax.
+    code = [*sorted(guard.glob("*.py")), guard.parent / "analysis" / "lexicon.py"]
+    digest = hashlib.sha256(f"pydantic {PYDANTIC_VERSION};".encode())
+    for source in code:
         st = source.stat()
         digest.update(f"{source.name}:{st.st_mtime_ns}:{st.st_size};".encode())
     for folder in folders:
