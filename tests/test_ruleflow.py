@@ -100,6 +100,7 @@ def test_every_shipped_rule_file_validates_and_the_fast_path_builds_the_same_rul
         ("impossible-request", "    no_app: [", "    no_apps: [", "resolved_by.no_apps"),
         ("tone-overshoot", "    sad: ", "    sadness: ", r"params\.reasons\.sadness: unknown"),
         ("capitalized-you", "fix:\n  action: lowercase", "fix:\n  action: lower", "fix.action"),
+        ("capitalized-you", "action: lowercase", "action: replace", "replace needs params.lexicon"),
         ("capitalized-you", "examples:\n  fire:", "examples:\n  fires:", "examples.fires: unknown"),
         ("flat-refusal", "severity: warn", "severity: warn\ncolour: red", "colour: unknown key"),
         ("flat-refusal", "gap: 1", "gap: one", "params.lexicon.gap"),

@@ -55,6 +55,9 @@ def validate(rules: tuple[Rule, ...]) -> None:
             schema.model_validate(rule.params, context={"rule_ids": ids})
         except ValidationError as exc:
             raise rule_file_error(where, exc, "params") from None
+        if rule.fix and rule.fix.action == "replace" and "lexicon" not in rule.params:
+            # The wordings live beside the phrases: `{phrase: …, replace: …}` in params.lexicon.
+            raise RuleFileError(f"{where}: fix.action: replace needs params.lexicon")
     _validate_team_lexicons()
 
 
