@@ -37,6 +37,26 @@ GuidelinesOption = Annotated[
     Path | None,
     typer.Option(help="Team guidelines, Markdown, up to 10,000 characters (env H2H_GUIDELINES)."),
 ]
+RulesOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--rules",
+        help="A team's rule folder added to the shipped rules; a file with the same id replaces "
+        "the shipped rule (repeatable; env H2H_RULES, os.pathsep-separated).",
+    ),
+]
+
+
+def _use_rules(folders: list[Path] | None) -> None:
+    """--rules wins over H2H_RULES, as every option wins over its variable. It is passed on
+    through the environment so worker processes (check --jsonl) read the same folders."""
+    from rewriter.paths import RULES_ENV, rule_dirs
+
+    if folders:
+        import os
+
+        os.environ[RULES_ENV] = os.pathsep.join(str(f) for f in folders)
+    rule_dirs()  # a folder that does not exist is an error now, not at the first check
 
 
 def _version(value: bool) -> None:
@@ -104,8 +124,10 @@ def rewrite(
     ] = False,
     prompts: PromptsOption = None,
     guidelines: GuidelinesOption = None,
+    rules: RulesOption = None,
 ) -> None:
     """Rewrite the draft of CASE. Prints the text to send; warnings go to stderr."""
+    _use_rules(rules)
     from rewriter.loading import load_case
     from rewriter.model.loop import rewrite as do_rewrite
 
@@ -168,18 +190,28 @@ def check(
             min=0, help="With --jsonl: worker processes; 0 = one per core for long files."
         ),
     ] = 0,
+    grounded: Annotated[
+        bool,
+        typer.Option(
+            "--grounded",
+            help="Hold the text to the facts and the thread alone: a deadline, amount or "
+            "promise they do not state is invented, even in the agent's own draft.",
+        ),
+    ] = False,
+    rules: RulesOption = None,
 ) -> None:
     """Check a reply (or the draft when there is no reply) against every rule."""
+    _use_rules(rules)
     from rewriter.guard.engine import check as do_check
 
     if (case is None) == (jsonl is None):
         raise UsageError("give either CASE or --jsonl FILE")
     if jsonl is not None:  # JSONL in, JSONL out: one result per line, same order
-        raise typer.Exit(_check_jsonl(jsonl, summary, jobs))
+        raise typer.Exit(_check_jsonl(jsonl, summary, jobs, grounded))
     from rewriter.loading import load_case
 
     loaded = load_case(case or "-")
-    result = do_check(loaded)
+    result = do_check(loaded, grounded=grounded)
     checked = loaded.reply if loaded.reply is not None else loaded.draft or ""
     if as_json:
         typer.echo(_dump(result.model_dump(mode="json")))
@@ -194,14 +226,14 @@ def check(
     raise typer.Exit(0 if result.ok else 1)
 
 
-def _check_jsonl(source: str, summary: bool, jobs: int) -> int:
+def _check_jsonl(source: str, summary: bool, jobs: int, grounded: bool = False) -> int:
     from rewriter.evals.batch import checking, read_lines
     from rewriter.guard.display import Audit
 
     audit = Audit()
     worst = 0
     _, items = read_lines(source)
-    with checking(items, jobs) as chunks, _progress(len(items)) as advance:
+    with checking(items, jobs, grounded) as chunks, _progress(len(items)) as advance:
         for chunk in chunks:
             sys.stdout.write(chunk.output)  # one write per chunk, not one flush per line
             for error in chunk.errors:
@@ -229,15 +261,87 @@ def _progress(total: int, minimum: int = 200) -> Iterator[Callable[..., None]]:
         yield lambda n=1: bar.advance(task, n)
 
 
-@app.command()
-def rules() -> None:
-    """List the rules: id, severity, one line each."""
-    from rewriter.guard.rules import load_rules
+@app.command("rules")
+def rules_(
+    ids: Annotated[
+        list[str] | None, typer.Argument(help="With --test: the rules to test (default: all).")
+    ] = None,
+    test: Annotated[
+        bool,
+        typer.Option(
+            "--test", help="Run the rules' examples (must fire / must pass); exit 1 on a miss."
+        ),
+    ] = False,
+    rules: RulesOption = None,
+) -> None:
+    """List the rules (id, severity, where from, one line each) and the folders they come from;
+    with --test, run their examples."""
+    _use_rules(rules)
+    from rewriter.guard.engine import active_rules
 
-    loaded = load_rules()
+    loaded = active_rules()
+    if test:
+        raise typer.Exit(_test_rules(loaded, ids or []))
+    if ids:
+        raise UsageError("rule ids are for --test; `h2h rules` alone lists every rule")
+    sources = _describe_rule_folders()
     width = max(len(r.id) for r in loaded)
     for r in loaded:
-        typer.echo(f"{r.id:<{width}}  {r.severity:<5}  {r.one_line}")
+        origin = sources.get(r.path.parent if r.path else None, "?")
+        typer.echo(f"{r.id:<{width}}  {r.severity:<5}  {origin:<7}  {r.one_line}")
+
+
+def _describe_rule_folders() -> dict[Path | None, str]:
+    """Print the folders in use (stderr keeps stdout one rule per line); their short names."""
+    import os
+
+    from rewriter.paths import RULES_ENV, folder_digest, is_checkout, rule_dirs
+
+    dirs = rule_dirs()
+    names: dict[Path | None, str] = {}
+    _warn("h2h: rule folders, a later one replacing a rule of the same id:")
+    for i, folder in enumerate(dirs):
+        if i == 0:
+            names[folder] = "shipped"
+            how = "read in place from the checkout" if is_checkout() else "installed copy"
+            _warn(f"  shipped  {folder}  ({how})")
+        else:
+            names[folder] = f"team-{i}"
+            _warn(f"  team-{i}   {folder}  ({RULES_ENV} / --rules)")
+    here = Path.cwd() / "guardrails"
+    if (
+        not is_checkout()
+        and here.is_dir()
+        and here.resolve() not in dirs
+        and any(here.glob("*.yaml"))
+        and folder_digest(here.resolve()) != folder_digest(dirs[0])
+    ):
+        _warn(
+            f"h2h: note: {here} differs from the installed rules and is NOT used; "
+            f"pass --rules {os.path.relpath(here)} (or {RULES_ENV}), or install with pip -e"
+        )
+    return names
+
+
+def _test_rules(loaded: tuple[Any, ...], ids: list[str]) -> int:
+    from rewriter.guard.ruletest import run_examples
+
+    known = {r.id: r for r in loaded}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise UsageError(f"no rule {unknown[0]!r} (h2h rules lists them)")
+    failed = 0
+    for rule in [known[i] for i in ids] if ids else loaded:
+        outcomes = run_examples(rule)
+        bad = [o for o in outcomes if o.problem]
+        failed += len(bad)
+        typer.echo(f"{rule.id}: {len(outcomes) - len(bad)}/{len(outcomes)} examples behave")
+        for o in bad:
+            typer.echo(f"  FAIL {o.expect}[{o.index}]: {o.problem}: {o.example.text}")
+        if not rule.examples.fire or not rule.examples.pass_:
+            failed += 1
+            typer.echo("  FAIL: a rule needs examples that must fire and examples that must pass")
+    return 1 if failed else 0
 
 
 @app.command()
@@ -249,9 +353,11 @@ def prompt(
     ] = False,
     prompts: PromptsOption = None,
     guidelines: GuidelinesOption = None,
+    rules: RulesOption = None,
 ) -> None:
     """Print the exact messages a model would receive for CASE (personal data already masked),
     and their token counts."""
+    _use_rules(rules)  # a team's lexicons/ change how the thread is read
     from rewriter.loading import load_case
     from rewriter.model.pii import Masker
     from rewriter.model.prompting import PromptSettings, build_messages
@@ -301,10 +407,12 @@ def eval_(
     ] = 1,
     prompts: PromptsOption = None,
     guidelines: GuidelinesOption = None,
+    rules: RulesOption = None,
 ) -> None:
     """Rewrite every golden case and score the results."""
     if ctx.invoked_subcommand is not None:
         return
+    _use_rules(rules)
     from rewriter.evals.evaluate import evaluate, load_eval_cases, write_report
 
     with _progress(len(load_eval_cases(cases)), minimum=2) as advance:
@@ -383,8 +491,10 @@ def bench_rules_(
         Path | None, typer.Option("--json", help="Also write the scores here.")
     ] = None,
     errors: Annotated[bool, typer.Option(help="List every false positive and negative.")] = False,
+    rules: RulesOption = None,
 ) -> None:
     """Per-rule precision, recall and F1 of the guardrails on a labelled corpus."""
+    _use_rules(rules)
     from rewriter.evals.rulebench import bench_rules, format_table, write_json
 
     report = bench_rules(corpus)

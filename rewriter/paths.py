@@ -2,7 +2,11 @@
 
 `guardrails/`, `prompts/`, `evals/` and `examples/` sit at the top of the repository
 (they are data, not import packages). A wheel carries them under `rewriter/_data/`;
-a source checkout or editable install reads them in place.
+a source checkout or editable install reads them in place (and then the checkout wins over a
+stale `_data/` copy: editing a rule in a checkout must never silently do nothing).
+
+A team adds its own rule folders to the shipped guardrails/ (H2H_RULES, `--rules`): see
+`rule_dirs`.
 """
 
 from __future__ import annotations
@@ -18,13 +22,106 @@ from typing import Any
 _PACKAGE = Path(__file__).resolve().parent
 
 
+def is_checkout() -> bool:
+    """h2h runs from a source checkout (or an editable install of one), not an installed copy.
+    The test is the project file beside the package: site-packages never has one, so a PyPI
+    package that happens to be called `guardrails` there is never mistaken for ours."""
+    return (_PACKAGE.parent / "pyproject.toml").is_file()
+
+
 @cache
 def data_dir(name: str) -> Path:
-    """Return the folder `name` (guardrails, prompts, evals, examples), installed or in-tree."""
-    for candidate in (_PACKAGE / "_data" / name, _PACKAGE.parent / name):
+    """Return the folder `name` (guardrails, prompts, evals, examples), in-tree or installed."""
+    candidates = [_PACKAGE / "_data" / name]
+    if is_checkout():
+        candidates.insert(0, _PACKAGE.parent / name)
+    else:
+        candidates.append(_PACKAGE.parent / name)
+    for candidate in candidates:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"h2h data folder {name!r} is missing from this installation")
+
+
+RULES_ENV = "H2H_RULES"
+
+
+def rule_dirs() -> tuple[Path, ...]:
+    """The rule folders in use: the shipped guardrails/ first, then a team's folders from
+    H2H_RULES (os.pathsep-separated; the CLI's `--rules` sets it). A later folder's rule file
+    replaces an earlier one with the same id; its lexicons/ override shipped lexicon keys."""
+    return _rule_dirs(os.environ.get(RULES_ENV, ""))
+
+
+@cache
+def _rule_dirs(setting: str) -> tuple[Path, ...]:
+    from rewriter.errors import UsageError
+
+    shipped = data_dir("guardrails")
+    found = [shipped]
+    for part in setting.split(os.pathsep):
+        if not part.strip():
+            continue
+        folder = Path(part.strip()).expanduser().resolve()
+        if not folder.is_dir():
+            raise UsageError(f"{part}: the rules folder does not exist ({RULES_ENV} or --rules)")
+        if folder not in found:
+            found.append(folder)
+    return tuple(found)
+
+
+def rules_digest() -> str:
+    """One digest of every rule folder in use (caches keyed by rule data include team folders)."""
+    dirs = rule_dirs()
+    if len(dirs) == 1:
+        return folder_digest(dirs[0])
+    joined = ":".join(f"{d}={folder_digest(d)}" for d in dirs)
+    return hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+
+def lexicon_data(name: str) -> dict[str, Any]:
+    """A shared vocabulary, guardrails/lexicons/NAME.yaml, with the team folders' own
+    lexicons/NAME.yaml laid over it key by key: a team replaces `constraints` or `negations`
+    whole and keeps every key it does not name. A key the shipped file does not have, or a value
+    of another shape, is a RuleFileError naming the team's file and the key."""
+    return _lexicon_data(name, rule_dirs())
+
+
+@cache
+def _lexicon_data(name: str, dirs: tuple[Path, ...]) -> dict[str, Any]:
+    from rewriter.errors import RuleFileError
+
+    path = dirs[0] / "lexicons" / f"{name}.yaml"
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise RuleFileError(f"{path}: a lexicon file must be a mapping")
+    merged = dict(data)
+    for folder in dirs[1:]:
+        team = folder / "lexicons" / f"{name}.yaml"
+        if not team.is_file():
+            continue
+        own = read_yaml(team)
+        if not isinstance(own, dict):
+            raise RuleFileError(f"{team}: a lexicon file must be a mapping")
+        for key, value in own.items():
+            if key not in data:
+                known = ", ".join(str(k) for k in data)
+                raise RuleFileError(f"{team}: {key}: unknown key (the shipped file has: {known})")
+            if _shape(value) != _shape(data[key]):
+                raise RuleFileError(
+                    f"{team}: {key}: must be {_shape(data[key])} like the shipped value, "
+                    f"got {_shape(value)}"
+                )
+            merged[key] = value
+    return merged
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "a number" if isinstance(value, (int, float)) else "a string"
 
 
 def cache_root() -> Path:
@@ -75,8 +172,14 @@ def _parse_yaml(path: Path) -> Any:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-    except (OSError, yaml.YAMLError) as exc:
-        raise RuleFileError(f"{path.name}: cannot read: {' '.join(str(exc).split())}") from None
+    except OSError as exc:
+        raise RuleFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        # PyYAML names the stream «<unicode string>»: say where instead, line and column.
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RuleFileError(f"{path}: cannot read{where}: {' '.join(problem.split())}") from None
 
 
 @cache

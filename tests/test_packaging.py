@@ -97,3 +97,27 @@ def test_installed_wheel_runs_from_elsewhere(wheel: Path, tmp_path: Path) -> Non
         timeout=120,
     )
     assert rules.returncode == 0 and len(rules.stdout.splitlines()) == 10
+    assert "(installed copy)" in rules.stderr
+
+    # A checkout's edited rules beside an installed h2h are not used: `h2h rules` says so, and
+    # --rules makes them count.
+    edited = work / "guardrails"
+    edited.mkdir()
+    source = (ROOT / "guardrails" / "capitalized-you.yaml").read_text(encoding="utf-8")
+    (edited / "capitalized-you.yaml").write_text(
+        source.replace("severity: warn", "severity: block", 1), encoding="utf-8"
+    )
+    run_rules = [sys.executable, "-c", code, "rules"]
+    note = subprocess.run(run_rules, cwd=work, capture_output=True, text=True, env=env, timeout=120)
+    assert "guardrails differs from the installed rules and is NOT used" in note.stderr
+    used = subprocess.run(
+        [*run_rules, "--rules", "guardrails"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert used.returncode == 0, used.stderr
+    (line,) = [x for x in used.stdout.splitlines() if x.startswith("capitalized-you")]
+    assert line.split()[1:3] == ["block", "team-1"]

@@ -1,16 +1,19 @@
-"""Every example of every rule file runs here: `fire` ones must raise the rule, `pass` ones not."""
+"""Every example of every rule file runs here: `fire` ones must raise the rule, `pass` ones not.
+
+The rules are read from the folder, so a new rule file is tested as soon as it exists, and no
+count or list of rules is asserted here. One rule on its own: `h2h rules --test ID`, or
+`pytest tests/test_rule_examples.py -k ID` (test ids are «ID-fire-N» / «ID-pass-N»).
+"""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from rewriter import check
 from rewriter.guard.rules import SEVERITIES, load_rules
-from rewriter.models import parse_case
+from rewriter.guard.ruletest import run_example
 
 RULES = load_rules()
+# The ten rules SPEC §3 names must exist; others may be added beside them.
 SPEC_IDS = {
     "promo-in-legal-dispute",
     "invented-deadline",
@@ -29,35 +32,28 @@ def _params(kind: str) -> list:
     out = []
     for rule in RULES:
         examples = rule.examples.fire if kind == "fire" else rule.examples.pass_
-        for i, ex in enumerate(examples):
-            out.append(pytest.param(rule, ex, id=f"{rule.id}-{kind}-{i}"))
+        out += [pytest.param(rule, i, id=f"{rule.id}-{kind}-{i}") for i in range(len(examples))]
     return out
 
 
-def test_one_file_per_spec_rule() -> None:
-    assert {r.id for r in RULES} == SPEC_IDS
-    for rule in RULES:
-        assert rule.severity in SEVERITIES
-        assert rule.examples.fire, f"{rule.id} has no example that must fire"
-        assert rule.examples.pass_, f"{rule.id} has no example that must pass"
+def test_the_spec_rules_are_there() -> None:
+    assert {r.id for r in RULES} >= SPEC_IDS
 
 
-@pytest.mark.parametrize(("rule", "example"), _params("fire"))
-def test_fires(rule, example) -> None:
-    result = check(parse_case(example.case_data()))
-    hits = [v for v in result.violations if v.rule == rule.id]
-    assert hits, f"{rule.id} should fire on {example.reply!r}"
-    for v in hits:
-        assert v.severity == rule.severity
-        assert re.search("[а-яё]{3}", v.message), "messages shown to agents are Russian"
-        assert "{" not in v.message, f"unfilled placeholder in {v.message!r}"
-        if v.span is not None:
-            assert example.reply[v.span[0] : v.span[1]] == v.text
-    if rule.severity == "block":
-        assert result.ok is False
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_every_rule_has_both_kinds_of_example(rule) -> None:
+    assert rule.severity in SEVERITIES
+    assert rule.examples.fire, f"{rule.id} has no example that must fire"
+    assert rule.examples.pass_, f"{rule.id} has no example that must pass"
 
 
-@pytest.mark.parametrize(("rule", "example"), _params("pass"))
-def test_does_not_fire(rule, example) -> None:
-    result = check(parse_case(example.case_data()))
-    assert [v.text for v in result.violations if v.rule == rule.id] == []
+@pytest.mark.parametrize(("rule", "index"), _params("fire"))
+def test_fires(rule, index) -> None:
+    outcome = run_example(rule, "fire", index)
+    assert outcome.problem is None, f"{outcome.name}: {outcome.problem}: {outcome.example.text!r}"
+
+
+@pytest.mark.parametrize(("rule", "index"), _params("pass"))
+def test_does_not_fire(rule, index) -> None:
+    outcome = run_example(rule, "pass", index)
+    assert outcome.problem is None, f"{outcome.name}: {outcome.problem}: {outcome.example.text!r}"

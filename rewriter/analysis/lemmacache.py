@@ -1,8 +1,9 @@
 """A table of the rule files' phrase-word lemmas on disk, so a fresh `h2h check` does not ask
 pymorphy3 about the ~600 words it already knows (and, for a text of known words, never loads its
-dictionary). Keyed by a digest of guardrails/ and the pymorphy3 dictionary version: editing a
-lexicon simply makes a new table. It grows as lexicons are first compiled and holds phrase words
-only — never a word of a checked text. Plain JSON, never pickle."""
+dictionary). Keyed by a digest of the rule folders in use (guardrails/ and a team's) and the
+pymorphy3 dictionary version: editing a lexicon simply makes a new table. It grows as lexicons
+are first compiled and holds phrase words only — never a word of a checked text.
+Plain JSON, never pickle."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from rewriter.analysis.morph import phrase_table, seed_lemmas
-from rewriter.paths import cache_root, data_dir, folder_digest, write_cache_file
+from rewriter.paths import cache_root, rules_digest, write_cache_file
 
 
 @cache
@@ -26,7 +27,7 @@ def _table_path() -> Path | None:
         dict_version = getattr(pymorphy3_dicts_ru, "__version__", "?")
     except ImportError:
         dict_version = "?"
-    rules = folder_digest(data_dir("guardrails"))
+    rules = rules_digest()  # the shipped rules and every team folder in use
     digest = hashlib.sha256(f"{dict_version}:{rules}".encode()).hexdigest()[:16]
     return cache_root() / f"lemmas-{digest}.json"
 

@@ -21,9 +21,9 @@ from rewriter.analysis.text import Doc, Token
 @cache
 def grammar(name: str) -> frozenset[str]:
     """A closed word list of guardrails/lexicons/grammar.yaml (negations, modals…)."""
-    from rewriter.paths import data_dir, read_yaml
+    from rewriter.paths import lexicon_data
 
-    return frozenset(read_yaml(data_dir("guardrails") / "lexicons" / "grammar.yaml")[name])
+    return frozenset(lexicon_data("grammar")[name])
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,30 @@ def _keys_of(word: Word) -> frozenset[str]:
     return word.values if word.kind == "lemma" else frozenset("=" + v for v in word.values)
 
 
+def word_kind(raw: str) -> str:
+    """How a phrase word matches, from its syntax alone: exact «=форма», prefix «слово*», lemma."""
+    if raw.startswith("="):
+        return "exact"
+    if raw.endswith("*") and len(raw) > 1:
+        return "prefix"
+    return "lemma"
+
+
+def phrase_syntax_error(source: str) -> str | None:
+    """What the matcher cannot read in a phrase, found without morphology (so rule files are
+    checked when they load, before pymorphy3 starts): None when the phrase is fine."""
+    parts = source.split()
+    if not parts:
+        return "empty phrase"
+    for raw in parts:
+        options = [o for o in raw.split("|") if o]
+        if not options:
+            return f"empty word in {source!r}"
+        if len({word_kind(o) for o in options}) != 1:
+            return f"alternatives of one kind only: {raw!r}"
+    return None
+
+
 def _compile_word(raw: str) -> Word:
     if "|" in raw:  # alternatives: one word position, any of them
         options = [_compile_word(part) for part in raw.split("|") if part]
@@ -51,9 +75,10 @@ def _compile_word(raw: str) -> Word:
         if len(kinds) != 1:
             raise ValueError(f"alternatives of one kind only: {raw!r}")
         return Word(kinds.pop(), frozenset().union(*(w.values for w in options)))
-    if raw.startswith("="):
+    kind = word_kind(raw)
+    if kind == "exact":
         return Word("exact", frozenset({normalise_word(raw[1:])}))
-    if raw.endswith("*") and len(raw) > 1:
+    if kind == "prefix":
         return Word("prefix", frozenset({normalise_word(raw[:-1])}))
     return Word("lemma", phrase_lemmas(raw))
 

@@ -7,20 +7,18 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from rewriter.analysis.lexicon import Lexicon
-from rewriter.errors import RuleFileError
-from rewriter.paths import data_dir, read_yaml
+from rewriter.paths import lexicon_data
 
 if TYPE_CHECKING:
     import regex
 
 
-@cache
 def raw(name: str) -> dict[str, Any]:
-    path = data_dir("guardrails") / "lexicons" / f"{name}.yaml"
-    data = read_yaml(path)
-    if not isinstance(data, dict):
-        raise RuleFileError(f"lexicon {path.name} must be a mapping")
-    return data
+    """guardrails/lexicons/NAME.yaml with a team's own lexicons laid over it (paths.lexicon_data).
+
+    The compiled vocabularies below are kept for the process: a team's folders are chosen before
+    the first check (H2H_RULES, --rules), not switched in the middle of a run."""
+    return lexicon_data(name)
 
 
 def lexicon_from(spec: Any, *, default_gap: int = 1) -> Lexicon:

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import NamedTuple
 
 from rewriter.errors import UsageError
@@ -39,7 +40,7 @@ class Outcome(NamedTuple):
     marks: tuple[tuple[str, str], ...]  # (rule, severity) of every violation
 
 
-def check_line(item: tuple[str, int, str]) -> Outcome:
+def check_line(item: tuple[str, int, str], grounded: bool = False) -> Outcome:
     name, lineno, line = item
     obj = None
     try:
@@ -49,7 +50,7 @@ def check_line(item: tuple[str, int, str]) -> Outcome:
     else:
         try:
             case = parse_case(obj, where=f"line {lineno}")
-            result = check(case)
+            result = check(case, grounded=grounded)
         except UsageError as exc:
             error = str(exc)
         else:
@@ -77,13 +78,13 @@ class Checked(NamedTuple):
     audit: Audit
 
 
-def check_chunk(items: Sequence[tuple[str, int, str]]) -> Checked:
+def check_chunk(items: Sequence[tuple[str, int, str]], grounded: bool = False) -> Checked:
     audit = Audit()
     out: list[str] = []
     errors: list[str] = []
     worst = 0
     for item in items:
-        outcome = check_line(item)
+        outcome = check_line(item, grounded)
         out.append(outcome.output)
         if outcome.error is not None:
             errors.append(outcome.error)
@@ -114,10 +115,14 @@ def usable_cores() -> int:
 
 
 @contextmanager
-def checking(items: Sequence[tuple[str, int, str]], jobs: int = 0) -> Iterator[Iterator[Checked]]:
+def checking(
+    items: Sequence[tuple[str, int, str]], jobs: int = 0, grounded: bool = False
+) -> Iterator[Iterator[Checked]]:
     """Checked chunks in input order. `jobs`: worker processes, 0 = one per usable core (in this
     process when the file is short or there is one core), 1 = in this process. The workers exist
-    once this is entered, so a progress bar's thread started afterwards is never forked."""
+    once this is entered, so a progress bar's thread started afterwards is never forked.
+    `grounded`: every line is checked as `h2h check --grounded` does."""
+    work = partial(check_chunk, grounded=grounded) if grounded else check_chunk
     workers = jobs or (usable_cores() if len(items) >= PARALLEL_FROM else 1)
     workers = min(workers, max(1, len(items) // _CHUNK))
     size = _chunk_size(len(items), workers)
@@ -129,12 +134,12 @@ def checking(items: Sequence[tuple[str, int, str]], jobs: int = 0) -> Iterator[I
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
     if workers <= 1:
-        yield map(check_chunk, chunks)
+        yield map(work, chunks)
         return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
     with context.Pool(workers, initializer=None if method == "fork" else _warm_up) as pool:
-        yield pool.imap(check_chunk, chunks)
+        yield pool.imap(work, chunks)
 
 
 def _chunk_size(lines: int, workers: int) -> int:

@@ -47,6 +47,11 @@ class RuleScore:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
+    @property
+    def labelled(self) -> int:
+        """Cases of the corpus that expect the rule: with none, recall and F1 measure nothing."""
+        return self.tp + self.fn
+
 
 @dataclass
 class BenchReport:
@@ -77,9 +82,10 @@ class BenchReport:
             },
             "rules": {
                 rid: {
-                    "precision": round(s.precision, 4),
-                    "recall": round(s.recall, 4),
-                    "f1": round(s.f1, 4),
+                    # No labelled case: nothing measured (null), not a perfect score.
+                    "precision": round(s.precision, 4) if s.tp + s.fp else None,
+                    "recall": round(s.recall, 4) if s.labelled else None,
+                    "f1": round(s.f1, 4) if s.labelled else None,
                     "tp": s.tp,
                     "fp": s.fp,
                     "fn": s.fn,
@@ -156,6 +162,11 @@ def format_table(report: BenchReport) -> str:
     width = max(len(r) for r in report.scores)
     lines = [f"{'rule':<{width}}  precision  recall     f1   tp  fp  fn"]
     for rid, s in report.scores.items():
+        if not s.labelled:
+            # Nothing expects the rule: its recall would read 1.000 and measure nothing.
+            note = "no labelled cases" + (f"; fired on {s.fp} case(s)" if s.fp else "")
+            lines.append(f"{rid:<{width}}  {note:<24}  {s.tp:3d} {s.fp:3d} {s.fn:3d}")
+            continue
         lines.append(
             f"{rid:<{width}}  {s.precision:9.3f}  {s.recall:6.3f}  {s.f1:5.3f}  "
             f"{s.tp:3d} {s.fp:3d} {s.fn:3d}"

@@ -7,7 +7,9 @@ rewrite loop decides whether to fix, re-ask or fall back.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from rewriter.analysis.facts import LOSABLE, Fact, extract_facts, fact_keys
 from rewriter.analysis.lexicon import (
@@ -31,16 +33,45 @@ from rewriter.analysis.vocab import (
 )
 from rewriter.guard.context import (
     Context,
+    LexiconValue,
     MessageFields,
+    Params,
+    PhraseItem,
     Span,
     compiled,
     lexicon_of,
     violation,
 )
-from rewriter.guard.rules import Rule, rules_by_id
+from rewriter.guard.rules import Rule, rules_by_id, template_fields
 from rewriter.models import Violation
 
 # --- phrases -------------------------------------------------------------------------------------
+
+
+def _pattern_readable(pattern: str) -> str:
+    try:
+        compile_pattern(pattern)
+    except Exception as exc:  # re.error or regex.error: the file's mistake, said in one line
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+    return pattern
+
+
+class PhrasesParams(Params):
+    lexicon: LexiconValue | None = None
+    exceptions: LexiconValue | None = None  # matches inside these phrases do not count
+    patterns: list[str] = Field(default_factory=list)  # regular expressions on the raw text
+    unless: LexiconValue | None = None  # an alternative after the match clears the reply
+    unless_imperative: bool = False  # …and so does a verb that asks the customer to act
+    skip_negated: bool = False
+    skip_echo: bool = False  # naming what the customer named is not an offer
+    # A flag of the thread analysis (the quote that raised it) the rule requires.
+    when: Literal["legal_dispute", "angry", "grave", "injection"] | None = None
+    thanks_for: dict[str, str] = Field(default_factory=dict)  # lemma → concrete thanks (fix)
+
+    @field_validator("patterns")
+    @classmethod
+    def _readable(cls, v: list[str]) -> list[str]:
+        return [_pattern_readable(p) for p in v]
 
 
 def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
@@ -78,7 +109,27 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
         evidence = getattr(ctx.situation, p["when"])
         if not evidence:
             return []
-    return [violation(rule, ctx, s, e, evidence=evidence) for s, e in sorted(hits)]
+    return [violation(rule, ctx, s, e, evidence=evidence) for s, e in _one_per_phrase(ctx, hits)]
+
+
+_GAP_WORDS = 2  # «Дарим [Вам] промокод SORRY100»: words one offer may hold between its hits
+
+
+def _one_per_phrase(ctx: Context, hits: list[Span]) -> list[Span]:
+    """Hits that overlap or stand a word or two apart with no punctuation between them are one
+    offending phrase («Дарим Вам промокод SORRY100»), reported once over its whole span."""
+    merged: list[Span] = []
+    for start, end in sorted(hits):
+        if merged:
+            prev_start, prev_end = merged[-1]
+            gap = ctx.text[prev_end:start]
+            if start <= prev_end or (
+                len(gap.split()) <= _GAP_WORDS and all(w.isalnum() for w in gap.split())
+            ):
+                merged[-1] = (prev_start, max(end, prev_end))
+                continue
+        merged.append((start, end))
+    return merged
 
 
 def _echoes_customer(m: Match, ctx: Context, customer_docs: list[Doc]) -> bool:
@@ -88,6 +139,16 @@ def _echoes_customer(m: Match, ctx: Context, customer_docs: list[Doc]) -> bool:
 
 
 # --- pattern -------------------------------------------------------------------------------------
+
+
+class PatternParams(Params):
+    pattern: str
+    mid_sentence_only: bool = False  # a match that opens a sentence does not count
+
+    @field_validator("pattern")
+    @classmethod
+    def _readable(cls, v: str) -> str:
+        return _pattern_readable(v)
 
 
 def check_pattern(rule: Rule, ctx: Context) -> list[Violation]:
@@ -102,9 +163,39 @@ def check_pattern(rule: Rule, ctx: Context) -> list[Violation]:
 
 # --- unsupported ---------------------------------------------------------------------------------
 
+Source = Literal["draft", "facts", "agent", "customer"]
+FactKind = Literal["num", "date", "time", "url", "email", "phone", "id", "card", "name"]
+
+# The keys each `extract` reads besides extract/sources: any other is a mistake in the file.
+_EXTRACT_KEYS = {
+    "deadlines": {"weak_sources"},
+    "facts": {"kinds"},
+    "promises": {"groups", "exceptions", "window", "negation_window"},
+}
+
+
+class UnsupportedParams(Params):
+    extract: Literal["deadlines", "facts", "promises"]
+    sources: list[Source]  # where a claim may come from, read in this order
+    weak_sources: list[Source] = Field(default_factory=list)  # deadlines: support vague times
+    kinds: list[FactKind] | None = None  # facts: which kinds of fact
+    groups: dict[str, list[PhraseItem]] | None = None  # promises: phrases by kind of promise
+    exceptions: LexiconValue | None = None  # promises: the topic named without a decision
+    window: int = Field(5, ge=1)  # promises: words a phrase may spread over
+    negation_window: int = Field(3, ge=0)  # promises: words before it a negation reaches
+
+    @model_validator(mode="after")
+    def _keys_of_extract(self) -> UnsupportedParams:
+        given = self.model_fields_set - {"extract", "sources"}
+        for key in sorted(given - _EXTRACT_KEYS[self.extract]):
+            raise ValueError(f"{key}: not read when extract is {self.extract}")
+        if self.extract == "promises" and not self.groups:
+            raise ValueError("groups: required when extract is promises")
+        return self
+
 
 def check_unsupported(rule: Rule, ctx: Context) -> list[Violation]:
-    if not ctx.compares_to_draft:
+    if not ctx.checks_claims:
         return []
     p = rule.params
     sources = ctx.source_texts(p["sources"])
@@ -135,7 +226,7 @@ def _searched(ctx: Context, which: list[str]) -> str:
     }
     parts = []
     for name in which:
-        if name == "draft" and case.draft:
+        if name == "draft" and case.draft and not ctx.grounded:
             parts.append(wording["sources"]["draft"].format(quote=_clip(case.draft)))
         elif counts.get(name):
             parts.append(wording["sources"][name].format(count=counts[name]))
@@ -271,6 +362,21 @@ def _unsupported_promises(rule: Rule, ctx: Context, sources: Iterable[str]) -> l
 # --- lost ----------------------------------------------------------------------------------------
 
 
+class LostParams(Params):
+    kinds: list[FactKind] | None = None
+    # Facts inside a sentence these rules remove from the draft are meant to go.
+    except_removed_by: list[str] = Field(default_factory=list)
+
+    @field_validator("except_removed_by")
+    @classmethod
+    def _rules_exist(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        ids = (info.context or {}).get("rule_ids")
+        for rid in v:
+            if ids is not None and rid not in ids:
+                raise ValueError(f"no rule {rid!r} is loaded")
+        return v
+
+
 def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
     if not ctx.compares_to_draft:
         return []
@@ -321,6 +427,24 @@ def _lost_violation(rule: Rule, f: Fact, evidence: str) -> Violation:
 
 
 # --- constraint ----------------------------------------------------------------------------------
+
+
+class ConstraintParams(Params):
+    # By constraint id of guardrails/lexicons/situation.yaml `constraints`.
+    requests: dict[str, LexiconValue]  # what the constraint makes impossible to ask
+    resolved_by: dict[str, LexiconValue] = Field(default_factory=dict)  # obstacle removed
+    request_cues: LexiconValue | None = None  # words that make a sentence a request
+    exceptions: LexiconValue | None = None  # a sentence with one of these asks nothing
+
+    @model_validator(mode="after")
+    def _known_constraints(self) -> ConstraintParams:
+        known = raw("situation").get("constraints", {})
+        for key in ("requests", "resolved_by"):
+            for cid in getattr(self, key):
+                if cid not in known:
+                    names = ", ".join(known)
+                    raise ValueError(f"{key}.{cid}: no such constraint (situation.yaml: {names})")
+        return self
 
 
 def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
@@ -382,6 +506,36 @@ def _request_sentences(rule: Rule, doc: Doc) -> set[int]:
 
 
 _STYLE_MARKERS = ("emoji", "playful_smiley", "sad_smiley", "sad_emoji", "shouting")
+
+
+class Reasons(Params):
+    """The {reason} of the message, one per kind of finding: every one must be worded."""
+
+    playful: str
+    playful_serious: str
+    sad: str
+    shouting: str
+    jokes: str
+    pet_names: str
+    diminutives: str
+    informal_you: str
+    informal_greeting: str
+
+
+class RegisterParams(Params):
+    jokes: LexiconValue | None = None
+    pet_names: LexiconValue | None = None
+    diminutives: LexiconValue | None = None
+    reasons: Reasons
+    evidence: str  # how the evidence quotes the thread: «…{quote}…»
+
+    @field_validator("evidence")
+    @classmethod
+    def _fillable(cls, v: str) -> str:
+        unknown = template_fields(v) - {"quote"}
+        if unknown:
+            raise ValueError(f"{{{sorted(unknown)[0]}}}: only {{quote}} is filled")
+        return v
 
 
 def _style_markers(text: str) -> tuple[list[Span], list[Span], list[Span]]:
@@ -467,6 +621,18 @@ KIND_FUNCS: dict[str, Callable[[Rule, Context], list[Violation]]] = {
     "lost": check_lost,
     "constraint": check_constraint,
     "register": check_register,
+}
+
+
+# Each kind's params schema (extra keys refused). A kind module of its own exports its
+# PARAMS_SCHEMAS and is merged here beside its KIND_FUNCS entry; tests check every kind has one.
+PARAMS_SCHEMAS: dict[str, type[BaseModel]] = {
+    "phrases": PhrasesParams,
+    "pattern": PatternParams,
+    "unsupported": UnsupportedParams,
+    "lost": LostParams,
+    "constraint": ConstraintParams,
+    "register": RegisterParams,
 }
 
 

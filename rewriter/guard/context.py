@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any
 
-from rewriter.analysis.lexicon import Lexicon
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from rewriter.analysis.lexicon import Lexicon, phrase_syntax_error
 from rewriter.analysis.situation import Situation, analyse_thread
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.vocab import lexicon_from
 from rewriter.errors import RuleFileError
-from rewriter.guard.rules import Rule
+from rewriter.guard.rules import Rule, template_fields
 from rewriter.models import Case, Violation
 
 
@@ -27,6 +29,9 @@ class Context:
 
     case: Case
     text: str  # the text being checked: the reply, or the draft when no reply is given
+    # `h2h check --grounded`: the draft is not a source of truth but a text to check against
+    # the facts and the thread, so invented-* read it even when there is no separate reply.
+    grounded: bool = False
 
     @cached_property
     def doc(self) -> Doc:
@@ -42,11 +47,18 @@ class Context:
         c = self.case
         return c.draft is not None and c.reply is not None and c.reply != c.draft
 
+    @property
+    def checks_claims(self) -> bool:
+        """invented-* apply: a rewrite is compared with its draft, or the check is grounded (the
+        agent's own text is held to the facts and the thread)."""
+        return self.grounded or self.compares_to_draft
+
     def source_texts(self, which: list[str]) -> Iterator[str]:
         """The texts a reply may draw on, in this order: draft, facts, agent, customer. Lazy, so
-        a claim the draft supports never makes the thread be read."""
+        a claim the draft supports never makes the thread be read. A grounded check never counts
+        the draft as a source: it is what is being checked, or what the reply was written from."""
         c = self.case
-        if "draft" in which and c.draft:
+        if "draft" in which and c.draft and not self.grounded:
             yield c.draft
         if "facts" in which:
             yield from c.facts
@@ -59,6 +71,65 @@ class Context:
 
 
 Span = tuple[int, int]
+
+
+# --- the shapes of rule parameters every kind shares (PARAMS_SCHEMAS of the kind modules) -------
+
+
+class Params(BaseModel):
+    """Base of a kind's params schema: a key the kind does not read is refused, never ignored
+    (a `lexicons:` typo would otherwise silently switch a rule off)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class PhraseEntry(Params):
+    """A phrase with data of its own: `{phrase: спасибо за обращение, replace: "{thanks}"}`."""
+
+    phrase: str
+    replace: str | None = None  # the offline fix's wording; may use {thanks} and {name}
+
+    @field_validator("phrase")
+    @classmethod
+    def _readable(cls, v: str) -> str:
+        problem = phrase_syntax_error(v.replace("ё", "е"))
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    @field_validator("replace")
+    @classmethod
+    def _fillable(cls, v: str | None) -> str | None:
+        unknown = template_fields(v or "") - REPLACE_FIELDS
+        if unknown:
+            raise ValueError(f"{{{sorted(unknown)[0]}}}: only {{thanks}} and {{name}} are filled")
+        return v
+
+
+REPLACE_FIELDS = frozenset({"thanks", "name"})  # what fixes.py fills into a `replace` wording
+
+
+def _phrase_entry(value: Any) -> Any:
+    return {"phrase": value} if isinstance(value, str) else value
+
+
+PhraseItem = Annotated[PhraseEntry, BeforeValidator(_phrase_entry)]
+
+
+class LexiconSpec(Params):
+    """A lexicon: a list of phrases, or {phrases, gap, any_order, window} (vocab.lexicon_from)."""
+
+    phrases: list[PhraseItem] = Field(default_factory=list)
+    gap: int = Field(1, ge=0)
+    any_order: bool = False
+    window: int = Field(6, ge=1)
+
+
+def _lexicon_spec(value: Any) -> Any:
+    return {"phrases": value} if isinstance(value, list) else value
+
+
+LexiconValue = Annotated[LexiconSpec, BeforeValidator(_lexicon_spec)]
 _COMPILED: dict[tuple[int, str], Any] = {}
 
 

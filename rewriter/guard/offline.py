@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rewriter.guard.context import Context
 from rewriter.guard.engine import violations_for
-from rewriter.guard.fixes import apply_edits, edits_for
+from rewriter.guard.fixes import apply_edits, edits_for, join_bare_address, only_address
 from rewriter.guard.rules import rules_by_id
 from rewriter.models import Case, Violation
 
@@ -31,10 +31,15 @@ def offline_rewrite(case: Case) -> tuple[str, list[Violation]]:
         if not fixed.strip() or fixed == text:
             break
         text = fixed
+    if text != draft:  # a name a fix left alone opens the next sentence
+        text = join_bare_address(text, case.customer_name)
     final_case = case.model_copy(update={"reply": text})
     remaining = violations_for(final_case, text)
-    if any(v.rule == "lost-fact" for v in remaining):
-        # A fix must never lose a fact; if one did, the draft is the safe answer.
+    if any(v.rule == "lost-fact" for v in remaining) or (
+        text != draft and only_address(text, case.customer_name)
+    ):
+        # A fix must never lose a fact, nor leave only «Здравствуйте, Ольга!» to send: then
+        # the draft is the safe answer, with what still holds in it for a person to fix.
         text = draft
         remaining = violations_for(case.model_copy(update={"reply": draft}), draft)
     return text, remaining
