@@ -22,6 +22,9 @@ SPEC_IDS = {
     "template-phrase",
     "capitalized-you",
     "flat-refusal",
+    "asks-for-secret",
+    "disrespect",
+    "off-topic",
 }
 
 
