@@ -17,7 +17,26 @@ _HARD_BREAK = frozenset("—–;:")
 # clauses, and a request verb before «и» usually governs what follows).
 _CONTRAST = frozenset({"а", "но", "однако", "зато"})
 # Words that point back to something named in the previous segment: «— продиктуйте его мне».
-ANAPHORA = frozenset({"его", "ее", "их", "это", "эти", "этот", "эту", "него", "нее", "них"})
+ANAPHORA = frozenset(
+    {
+        "его",
+        "ее",
+        "их",
+        "это",
+        "эти",
+        "этот",
+        "эту",
+        "него",
+        "нее",
+        "них",
+        "ему",
+        "ей",
+        "им",
+        "нему",
+        "ней",
+        "ним",
+    }
+)
 
 
 @lru_cache(maxsize=2048)

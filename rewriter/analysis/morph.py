@@ -152,3 +152,13 @@ def is_second_future(word: str) -> bool:
 def has_grammemes(word: str, grammemes: frozenset[str]) -> bool:
     """Some parse of `word` carries every one of `grammemes` («VERB», «past»; «impr»; «INFN»)."""
     return any(grammemes <= p.tag.grammemes for p in _verb_parses(word))
+
+
+_VERB_POS = frozenset({"VERB", "INFN", "GRND"})
+
+
+@lru_cache(maxsize=50_000)
+def is_verb(word: str) -> bool:
+    """Every parse is a verb form (finite, infinitive or gerund): «закройте», not «мой»."""
+    parses = _verb_parses(word)
+    return bool(parses) and all(p.tag.POS in _VERB_POS for p in parses)

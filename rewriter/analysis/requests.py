@@ -17,6 +17,7 @@ from rewriter.analysis.morph import (
     is_imperative,
     is_infinitive,
     is_second_future,
+    is_verb,
     may_be_imperative,
 )
 from rewriter.analysis.text import Doc
@@ -30,7 +31,9 @@ CUE_REACH = 4  # an infinitive this many words after its cue is still governed b
 def _negated_before(doc: Doc, i: int, reach: int = 2) -> bool:
     toks, negations = doc.tokens, grammar("negations")
     for j in range(i - 1, max(-1, i - 1 - reach), -1):
-        if toks[j].sent != toks[i].sent:
+        if toks[j].sent != toks[i].sent or _CLAUSE_BREAK & set(
+            doc.text[toks[j].end : toks[j + 1].start]
+        ):
             return False
         if toks[j].norm in negations or toks[j].norm in _NEGATORS:
             return True
@@ -94,8 +97,11 @@ def asking_segments(doc: Doc, cues: Lexicon) -> set[int]:
     return found
 
 
-def requested_verbs(doc: Doc, verbs: Lexicon, cues: Lexicon) -> list[Match]:
-    """Matches of `verbs` that ask the reader to do them (see the module docstring)."""
+def requested_verbs(
+    doc: Doc, verbs: Lexicon, cues: Lexicon, *, any_form: bool = False
+) -> list[Match]:
+    """Matches of `verbs` that ask the reader to do them (see the module docstring). With
+    `any_form`, every form not negated counts («нам понадобится…», «нужен ваш…»)."""
     matches = verbs.find(doc)
     if not matches:
         return []
@@ -108,7 +114,7 @@ def requested_verbs(doc: Doc, verbs: Lexicon, cues: Lexicon) -> list[Match]:
         if _negated_before(doc, i):
             continue
         word = toks[i].text
-        if imperative_at(doc, i) or is_second_future(word):
+        if any_form or imperative_at(doc, i) or is_second_future(word):
             out.append(m)
             continue
         if not is_infinitive(word):
@@ -118,3 +124,17 @@ def requested_verbs(doc: Doc, verbs: Lexicon, cues: Lexicon) -> list[Match]:
         if any(seg == segs[i] and 0 < i - last <= CUE_REACH for last, seg in cue_ends):
             out.append(m)
     return out
+
+
+_SUBORDINATORS = frozenset({"если", "когда", "чтобы", "пока", "хотя", "потому", "поскольку", "раз"})
+
+
+def verb_between(doc: Doc, a: int, b: int) -> bool:
+    """A verb form or a subordinate clause stands strictly between tokens a and b: what lies past
+    it belongs to that verb («пришлите скриншот, только закройте на нём номер карты»; «напишите
+    нам, если код не придёт»)."""
+    lo, hi = min(a, b), max(a, b)
+    return any(
+        doc.tokens[j].norm in _SUBORDINATORS or is_verb(doc.tokens[j].text)
+        for j in range(lo + 1, hi)
+    )

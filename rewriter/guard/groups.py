@@ -25,7 +25,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from rewriter.analysis.clauses import boundary_after, has_anaphora, segments
 from rewriter.analysis.lexicon import Lexicon, Match, Phrase, is_negated
 from rewriter.analysis.morph import has_grammemes
-from rewriter.analysis.requests import asking_segments, imperative_at, requested_verbs
+from rewriter.analysis.requests import (
+    asking_segments,
+    imperative_at,
+    requested_verbs,
+    verb_between,
+)
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.vocab import compile_pattern
 from rewriter.guard.context import Context, compiled, violation
@@ -53,6 +58,7 @@ class VerbSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
     phrases: list[str]
     needs: list[str] = Field(default_factory=list)
+    any_form: bool = False  # «нам понадобится …»: a need stated, not only an imperative
 
 
 class Group(BaseModel):
@@ -70,6 +76,7 @@ class Group(BaseModel):
     not_followed_by: Around | None = None
     not_after: list[str] = Field(default_factory=list)
     with_: list[str] = Field(default_factory=list, alias="with")
+    with_any_order: bool = False  # `with` phrases match in any order within `window` words
     scope: Literal["segment", "sentence"] = "segment"
     unless: list[str] = Field(default_factory=list)
     request: list[str] = Field(default_factory=list)
@@ -204,9 +211,13 @@ def _request_holds(rule: Rule, p: GroupsParams, g: Group, doc: Doc, h: Hit) -> b
                 return True
             continue
         vs = p.verbs[set_name]
-        for m in requested_verbs(doc, _lex(rule, f"v:{set_name}", vs.phrases), cues):
+        verbs = _lex(rule, f"v:{set_name}", vs.phrases)
+        for m in requested_verbs(doc, verbs, cues, any_form=vs.any_form):
             vseg = segs[m.first]
             if doc.tokens[m.first].sent != sent or not near(vseg):
+                continue
+            ends = (m.last, h.first) if m.last < h.first else (h.last, m.first)
+            if vseg == seg and verb_between(doc, *ends):
                 continue
             if vs.needs and not any(
                 segs[n.first] == vseg for n in _lex(rule, f"n:{set_name}", vs.needs).find(doc)
@@ -243,7 +254,9 @@ def _fires(rule: Rule, p: GroupsParams, name: str, g: Group, ctx: Context, doc: 
             continue
         if g.not_after and _after_word(rule, name, g, doc, h):
             continue
-        if g.with_ and not _in_scope(doc, g, h, _lex(rule, f"w:{name}", g.with_, window=g.window)):
+        if g.with_ and not _in_scope(
+            doc, g, h, _lex(rule, f"w:{name}", g.with_, any_order=g.with_any_order, window=g.window)
+        ):
             continue
         if g.unless:
             sent = doc.tokens[h.first].sent
@@ -329,6 +342,7 @@ def check_groups(rule: Rule, ctx: Context) -> list[Violation]:
         return []
     out: list[Violation] = []
     seen: set[tuple[str, int]] = set()
+    spans: set[tuple[int, int]] = set()  # two groups of one rule on the same words: report once
     for name, g in p.groups.items():
         if g.needs_draft and not ctx.compares_to_draft:
             continue
@@ -342,13 +356,14 @@ def check_groups(rule: Rule, ctx: Context) -> list[Violation]:
                 continue
         for h in hits:
             key = (name, ctx.doc.tokens[h.first].sent)
-            if key in seen:
+            if key in seen or (h.start, h.end) in spans:
                 continue
             if g.licensed_by and _licensed(rule, p, name, g, ctx, h):
                 continue
             if g.echo and _echoed(rule, p, ctx, h):
                 continue
             seen.add(key)
+            spans.add((h.start, h.end))
             why = evidence
             if why is None and p.evidence.get(name):
                 why = p.evidence[name]
