@@ -80,6 +80,7 @@ class Group(BaseModel):
     scope: Literal["segment", "sentence"] = "segment"
     unless: list[str] = Field(default_factory=list)
     request: list[str] = Field(default_factory=list)
+    use_blockers: bool = True  # a request towards a company place or a third person is no ask
     when: str | None = None
     licensed_by: list[Source] = Field(default_factory=list)
     license: Literal["asked", "mentioned", "subject"] = "asked"
@@ -223,7 +224,7 @@ def _request_holds(rule: Rule, p: GroupsParams, g: Group, doc: Doc, h: Hit) -> b
                 segs[n.first] == vseg for n in _lex(rule, f"n:{set_name}", vs.needs).find(doc)
             ):
                 continue
-            if p.blockers and _towards(rule, p, doc, m.first):
+            if g.use_blockers and p.blockers and _towards(rule, p, doc, m.first):
                 continue
             return True
     return False
