@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from re import Pattern
 from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -112,28 +113,78 @@ class Hit(NamedTuple):
     words: tuple[Any, ...] | None  # the phrase's words (None for a pattern)
 
 
-def _params(rule: Rule) -> GroupsParams:
-    return compiled(rule, "params", lambda: GroupsParams.model_validate(rule.params))
-
-
 def _lex(rule: Rule, key: str, phrases: list[Any], **options: Any) -> Lexicon:
     return compiled(rule, key, lambda: Lexicon(phrases, **options))
 
 
-def _hits(rule: Rule, name: str, g: Group, doc: Doc) -> list[Hit]:
+class _Compiled(NamedTuple):
+    name: str
+    group: Group
+    lexicon: Lexicon | None
+    patterns: tuple[Pattern[str], ...]
+    exceptions: Lexicon | None
+
+
+class _Plan(NamedTuple):
+    """A rule compiled once: its groups, and what a text must hold for any group to be
+    possible — most replies hold none, and then the rule costs one set test and one scan."""
+
+    params: GroupsParams
+    groups: tuple[_Compiled, ...]
+    probe: Lexicon  # every phrase of every group: which groups a text can hold at all
+    owner: tuple[int, ...]  # probe phrase index → group index
+    patterned: tuple[int, ...]  # groups with patterns
+    any_pattern: Pattern[str] | None
+
+
+def _flagged(pattern: str) -> str:
+    """A pattern made safe to join into one alternation (a leading «(?i)» becomes scoped)."""
+    if pattern.startswith("(?i)"):
+        return f"(?i:{pattern[4:]})"
+    return f"(?:{pattern})"
+
+
+def _plan(rule: Rule) -> _Plan:
+    def build() -> _Plan:
+        params = GroupsParams.model_validate(rule.params)
+        groups = []
+        probe_phrases: list[str | dict[str, Any]] = []
+        owner: list[int] = []
+        patterns: list[str] = []
+        for index, (name, g) in enumerate(params.groups.items()):
+            lex = None
+            if g.phrases:
+                lex = Lexicon(g.phrases, gap=g.gap, any_order=g.any_order, window=g.window)
+                probe_phrases += g.phrases
+                owner += [index] * len(g.phrases)
+            compiled_patterns = tuple(compile_pattern(p) for p in g.patterns)
+            patterns += g.patterns
+            exceptions = Lexicon(g.exceptions) if g.exceptions else None
+            groups.append(_Compiled(name, g, lex, compiled_patterns, exceptions))
+        joined = compile_pattern("|".join(_flagged(p) for p in patterns)) if patterns else None
+        patterned = tuple(i for i, c in enumerate(groups) if c.patterns)
+        return _Plan(params, tuple(groups), Lexicon(probe_phrases), tuple(owner), patterned, joined)
+
+    return compiled(rule, "plan", build)
+
+
+def _hits(c: _Compiled, doc: Doc) -> list[Hit]:
     out: list[Hit] = []
-    if g.phrases:
-        lex = _lex(rule, f"g:{name}", g.phrases, gap=g.gap, any_order=g.any_order, window=g.window)
-        for m in lex.find(doc):
+    if c.lexicon is not None:
+        for m in c.lexicon.find(doc):
             out.append(Hit(m.start, m.end, m.first, m.last, m.phrase.words))
-    for k, pattern in enumerate(g.patterns):
-        rx = compiled(rule, f"p:{name}:{k}", lambda pattern=pattern: compile_pattern(pattern))
+    for rx in c.patterns:
         for m in rx.finditer(doc.text):
             first, last = _token_range(doc, m.start(), m.end())
-            if first is not None and not any(h.start < m.end() and m.start() < h.end for h in out):
-                out.append(Hit(m.start(), m.end(), first, last, None))
-    if out and g.exceptions:
-        blocked = [(m.start, m.end) for m in _lex(rule, f"x:{name}", g.exceptions).find(doc)]
+            if first is None:
+                continue
+            # A pattern may match part of a word (a suffix): report the whole words.
+            start = min(m.start(), doc.tokens[first].start)
+            end = max(m.end(), doc.tokens[last].end)
+            if not any(h.start < end and start < h.end for h in out):
+                out.append(Hit(start, end, first, last, None))
+    if out and c.exceptions is not None:
+        blocked = [(m.start, m.end) for m in c.exceptions.find(doc)]
         out = [h for h in out if not any(s < h.end and h.start < e for s, e in blocked)]
     return out
 
@@ -247,10 +298,11 @@ def _towards(rule: Rule, p: GroupsParams, doc: Doc, verb: int) -> bool:
     return False
 
 
-def _fires(rule: Rule, p: GroupsParams, name: str, g: Group, ctx: Context, doc: Doc) -> list[Hit]:
+def _fires(rule: Rule, p: GroupsParams, c: _Compiled, doc: Doc) -> list[Hit]:
     """The group's hits in `doc` that hold every condition except licensing and `when`."""
     out = []
-    for h in _hits(rule, name, g, doc):
+    name, g = c.name, c.group
+    for h in _hits(c, doc):
         if not _grammar_ok(doc, g, h):
             continue
         if g.not_after and _after_word(rule, name, g, doc, h):
@@ -279,14 +331,15 @@ def _sources(ctx: Context, which: list[Source]) -> Iterator[str]:
         yield from c.agent_texts
 
 
-def _licensed(rule: Rule, p: GroupsParams, name: str, g: Group, ctx: Context, h: Hit) -> bool:
+def _licensed(rule: Rule, p: GroupsParams, c: _Compiled, ctx: Context, h: Hit) -> bool:
+    g = c.group
     for text in _sources(ctx, g.licensed_by):
         doc = analyse(text)
         if g.license == "asked":
-            if _fires(rule, p, name, g, Context(ctx.case, text), doc):
+            if _fires(rule, p, c, doc):
                 return True
         elif g.license == "subject":
-            if _hits(rule, name, g, doc):
+            if _hits(c, doc):
                 return True
         elif _mentions(doc, ctx.text[h.start : h.end], h):
             return True
@@ -338,16 +391,28 @@ def _clause(doc: Doc, h: Hit) -> tuple[int, int]:
 
 
 def check_groups(rule: Rule, ctx: Context) -> list[Violation]:
-    p = _params(rule)
+    plan = _plan(rule)
+    p = plan.params
     if p.needs_draft and not ctx.compares_to_draft:
+        return []
+    doc = ctx.doc
+    # Which groups can be in the text at all: those with every word of some phrase present, and
+    # those with patterns when one of the rule's patterns matches. Usually none.
+    possible = plan.probe.possible(doc)
+    wanted = set(range(len(plan.groups))) if possible is None else {plan.owner[i] for i in possible}
+    if plan.any_pattern is not None and plan.any_pattern.search(ctx.text) is not None:
+        wanted.update(plan.patterned)
+    if not wanted:
         return []
     out: list[Violation] = []
     seen: set[tuple[str, int]] = set()
     spans: set[tuple[int, int]] = set()  # two groups of one rule on the same words: report once
-    for name, g in p.groups.items():
+    for index in sorted(wanted):
+        c = plan.groups[index]
+        name, g = c.name, c.group
         if g.needs_draft and not ctx.compares_to_draft:
             continue
-        hits = _fires(rule, p, name, g, ctx, ctx.doc)
+        hits = _fires(rule, p, c, doc)
         if not hits:
             continue
         evidence = None
@@ -359,7 +424,7 @@ def check_groups(rule: Rule, ctx: Context) -> list[Violation]:
             key = (name, ctx.doc.tokens[h.first].sent)
             if key in seen or (h.start, h.end) in spans:
                 continue
-            if g.licensed_by and _licensed(rule, p, name, g, ctx, h):
+            if g.licensed_by and _licensed(rule, p, c, ctx, h):
                 continue
             if g.echo and _echoed(rule, p, ctx, h):
                 continue
@@ -369,7 +434,6 @@ def check_groups(rule: Rule, ctx: Context) -> list[Violation]:
             if why is None and p.evidence.get(name):
                 why = p.evidence[name]
             elif why is None:
-                doc = ctx.doc
                 why = doc.sentence_text(doc.tokens[h.first].sent).strip()
             out.append(violation(rule, ctx, h.start, h.end, evidence=why, **g.fields))
     return out
