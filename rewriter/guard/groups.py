@@ -78,6 +78,7 @@ class Group(BaseModel):
     not_after: list[str] = Field(default_factory=list)
     with_: list[str] = Field(default_factory=list, alias="with")
     with_any_order: bool = False  # `with` phrases match in any order within `window` words
+    with_patterns: list[str] = Field(default_factory=list)  # or one of these in the scope
     scope: Literal["segment", "sentence"] = "segment"
     unless: list[str] = Field(default_factory=list)
     request: list[str] = Field(default_factory=list)
@@ -232,6 +233,20 @@ def _in_scope(doc: Doc, g: Group, h: Hit, lex: Lexicon) -> bool:
     return any(segs[m.first] == seg for m in lex.find(doc))
 
 
+def _pattern_in_scope(rule: Rule, name: str, g: Group, doc: Doc, h: Hit) -> bool:
+    if g.scope == "sentence":
+        lo, hi = doc.sentence_span(doc.tokens[h.first].sent)
+    else:
+        segs = segments(doc)
+        inside = [t for t, s in zip(doc.tokens, segs, strict=True) if s == segs[h.first]]
+        lo, hi = inside[0].start, inside[-1].end
+    for k, pattern in enumerate(g.with_patterns):
+        rx = compiled(rule, f"wp:{name}:{k}", lambda pattern=pattern: compile_pattern(pattern))
+        if rx.search(doc.text, lo, hi):
+            return True
+    return False
+
+
 def _after_word(rule: Rule, name: str, g: Group, doc: Doc, h: Hit) -> bool:
     lex = _lex(rule, f"a:{name}", g.not_after)
     toks = doc.tokens
@@ -307,8 +322,17 @@ def _fires(rule: Rule, p: GroupsParams, c: _Compiled, doc: Doc) -> list[Hit]:
             continue
         if g.not_after and _after_word(rule, name, g, doc, h):
             continue
-        if g.with_ and not _in_scope(
-            doc, g, h, _lex(rule, f"w:{name}", g.with_, any_order=g.with_any_order, window=g.window)
+        if (g.with_ or g.with_patterns) and not (
+            (
+                g.with_
+                and _in_scope(
+                    doc,
+                    g,
+                    h,
+                    _lex(rule, f"w:{name}", g.with_, any_order=g.with_any_order, window=g.window),
+                )
+            )
+            or (g.with_patterns and _pattern_in_scope(rule, name, g, doc, h))
         ):
             continue
         if g.unless:
