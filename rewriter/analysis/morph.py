@@ -162,3 +162,10 @@ def is_verb(word: str) -> bool:
     """Every parse is a verb form (finite, infinitive or gerund): «закройте», not «мой»."""
     parses = _verb_parses(word)
     return bool(parses) and all(p.tag.POS in _VERB_POS for p in parses)
+
+
+@lru_cache(maxsize=50_000)
+def is_gerund(word: str) -> bool:
+    """Every parse is a gerund («назвав», «указав»)."""
+    parses = _verb_parses(word)
+    return bool(parses) and all(p.tag.POS == "GRND" for p in parses)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from rewriter.analysis.clauses import segments
 from rewriter.analysis.lexicon import Lexicon, Match, grammar, is_negated
 from rewriter.analysis.morph import (
+    is_gerund,
     is_imperative,
     is_infinitive,
     is_second_future,
@@ -101,13 +102,15 @@ def requested_verbs(
     doc: Doc, verbs: Lexicon, cues: Lexicon, *, any_form: bool = False
 ) -> list[Match]:
     """Matches of `verbs` that ask the reader to do them (see the module docstring). With
-    `any_form`, every form not negated counts («нам понадобится…», «нужен ваш…»)."""
+    `any_form`, every form not negated counts («нам понадобится…», «нужен ваш…»). A gerund
+    in a segment that asks is part of the request («подтвердите, назвав код»)."""
     matches = verbs.find(doc)
     if not matches:
         return []
     segs = segments(doc)
     toks = doc.tokens
     cue_ends: list[tuple[int, int]] | None = None
+    asking: set[int] | None = None
     out = []
     for m in matches:
         i = m.first
@@ -116,6 +119,12 @@ def requested_verbs(
         word = toks[i].text
         if any_form or imperative_at(doc, i) or is_second_future(word):
             out.append(m)
+            continue
+        if is_gerund(word):
+            if asking is None:
+                asking = asking_segments(doc, cues)
+            if segs[i] in asking:
+                out.append(m)
             continue
         if not is_infinitive(word):
             continue

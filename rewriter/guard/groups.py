@@ -60,6 +60,7 @@ class VerbSet(BaseModel):
     phrases: list[str]
     needs: list[str] = Field(default_factory=list)
     any_form: bool = False  # «нам понадобится …»: a need stated, not only an imperative
+    in_question: bool = False  # counts only in a sentence that ends with «?» («Какой код пришёл?»)
 
 
 class Group(BaseModel):
@@ -285,6 +286,8 @@ def _request_holds(rule: Rule, p: GroupsParams, g: Group, doc: Doc, h: Hit) -> b
                 continue
             ends = (m.last, h.first) if m.last < h.first else (h.last, m.first)
             if vseg == seg and verb_between(doc, *ends):
+                continue
+            if vs.in_question and "?" not in doc.sentence_text(sent):
                 continue
             if vs.needs and not any(
                 segs[n.first] == vseg for n in _lex(rule, f"n:{set_name}", vs.needs).find(doc)
