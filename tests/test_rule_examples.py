@@ -25,6 +25,9 @@ SPEC_IDS = {
     "template-phrase",
     "capitalized-you",
     "flat-refusal",
+    "asks-for-secret",
+    "disrespect",
+    "off-topic",
 }
 
 

@@ -184,23 +184,33 @@ class Lexicon:
     def __bool__(self) -> bool:
         return bool(self.phrases)
 
+    @property
+    def prefilter(self) -> frozenset[str] | None:
+        """Doc keys of which a text must hold one for any phrase to match; None when a phrase
+        made only of prefixes makes every text a candidate."""
+        return self._prefilter
+
+    def possible(self, doc: Doc) -> set[int] | None:
+        """Indexes of the phrases whose every word is in the text (found without looking at a
+        single token); None when a phrase of prefixes alone makes every phrase possible."""
+        if self._prefilter is None:
+            return None
+        doc_keys = doc.keys
+        present = doc_keys & self._prefilter
+        if not present:
+            return set()  # the common case: no phrase of this lexicon can be in the text
+        return {
+            index
+            for key in present
+            for index in self._by_distinctive[key]
+            if not any(map(doc_keys.isdisjoint, self._needs[index]))
+        }
+
     def find(self, doc: Doc, *, sentences: Sequence[int] | None = None) -> list[Match]:
-        keys, prefixes, doc_keys = self._keys, self._by_prefix, doc.keys
-        viable: set[int] | None = None  # None: every phrase may be there
-        if self._prefilter is not None:
-            present = doc_keys & self._prefilter
-            if not present:
-                return []  # the common case: no phrase of this lexicon can be in the text
-            # The phrases whose distinctive word is there, and then only those whose every
-            # word is: usually none or one, found without looking at a single token.
-            viable = {
-                index
-                for key in present
-                for index in self._by_distinctive[key]
-                if not any(map(doc_keys.isdisjoint, self._needs[index]))
-            }
-            if not viable:
-                return []
+        keys, prefixes = self._keys, self._by_prefix
+        viable = self.possible(doc)  # None: every phrase may be there
+        if viable is not None and not viable:
+            return []
         tokens = doc.tokens
         found: list[Match] = []
         for i, tok in enumerate(tokens):

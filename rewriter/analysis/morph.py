@@ -134,3 +134,38 @@ def name_lemma(word: str) -> str:
         if "Name" in parse.tag:
             return parse.normal_form.replace("ё", "е")
     return normalise_word(word)
+
+
+@lru_cache(maxsize=50_000)
+def is_infinitive(word: str) -> bool:
+    """Some parse is an infinitive («прислать»): a request only after a cue («нужно прислать»)."""
+    return any("INFN" in p.tag for p in _verb_parses(word))
+
+
+@lru_cache(maxsize=50_000)
+def is_second_future(word: str) -> bool:
+    """A «вы»-future («продиктуете», «пришлёте»): a request put as a plan for the reader."""
+    return any({"2per", "plur", "futr"} <= p.tag.grammemes for p in _verb_parses(word))
+
+
+@lru_cache(maxsize=50_000)
+def has_grammemes(word: str, grammemes: frozenset[str]) -> bool:
+    """Some parse of `word` carries every one of `grammemes` («VERB», «past»; «impr»; «INFN»)."""
+    return any(grammemes <= p.tag.grammemes for p in _verb_parses(word))
+
+
+_VERB_POS = frozenset({"VERB", "INFN", "GRND"})
+
+
+@lru_cache(maxsize=50_000)
+def is_verb(word: str) -> bool:
+    """Every parse is a verb form (finite, infinitive or gerund): «закройте», not «мой»."""
+    parses = _verb_parses(word)
+    return bool(parses) and all(p.tag.POS in _VERB_POS for p in parses)
+
+
+@lru_cache(maxsize=50_000)
+def is_gerund(word: str) -> bool:
+    """Every parse is a gerund («назвав», «указав»)."""
+    parses = _verb_parses(word)
+    return bool(parses) and all(p.tag.POS == "GRND" for p in parses)

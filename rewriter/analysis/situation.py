@@ -53,6 +53,14 @@ class Situation:
         """The customer's sentence that shows a legal dispute, or None."""
         return _flag(self.docs, "legal_dispute")
 
+    def flag(self, name: str) -> str | None:
+        """The customer's latest sentence that raises the flag `name` (a phrase list of
+        lexicons/situation.yaml, e.g. «danger»), or None. Read once per name."""
+        cache = self.__dict__.setdefault("_flags", {})
+        if name not in cache:
+            cache[name] = _flag(self.docs, name)
+        return cache[name]
+
     @cached_property
     def angry(self) -> str | None:
         return _angry(self.docs)

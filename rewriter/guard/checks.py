@@ -20,7 +20,8 @@ from rewriter.analysis.lexicon import (
     is_negated,
     is_negated_after,
 )
-from rewriter.analysis.morph import is_future, is_imperative, may_be_imperative, name_lemma
+from rewriter.analysis.morph import is_future, is_imperative, name_lemma
+from rewriter.analysis.requests import request_sentences
 from rewriter.analysis.text import Doc, analyse, is_sentence_start
 from rewriter.analysis.timeexpr import commitment_keys, extract_commitments
 from rewriter.analysis.vocab import (
@@ -42,6 +43,8 @@ from rewriter.guard.context import (
     lexicon_of,
     violation,
 )
+from rewriter.guard.groups import PARAMS_SCHEMAS as GROUPS_PARAMS
+from rewriter.guard.groups import check_groups
 from rewriter.guard.rules import Rule, rules_by_id, template_fields
 from rewriter.models import Violation
 
@@ -450,7 +453,7 @@ class ConstraintParams(Params):
 def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
     if not ctx.case.customer_texts:
         return []
-    request_sents = _request_sentences(rule, ctx.doc)
+    request_sents = request_sentences(ctx.doc, lexicon_of(rule, "request_cues", 0))
     if not request_sents:
         return []  # the reply asks nothing of the customer: the thread need not be read
     situation = ctx.situation
@@ -480,26 +483,6 @@ def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
             if sent in request_sents:
                 out.append(violation(rule, ctx, m.start, m.end, evidence=evidence))
     return out
-
-
-def _request_sentences(rule: Rule, doc: Doc) -> set[int]:
-    """Sentences that ask the customer to do something: a request cue or an imperative verb,
-    not negated («роутер перезагружать не нужно» asks for nothing)."""
-    sents = {
-        doc.tokens[m.first].sent
-        for m in lexicon_of(rule, "request_cues", 0).find(doc)
-        if not is_negated(doc, m, before=1)
-    }
-    toks = doc.tokens
-    for i, t in enumerate(toks):
-        opens = i == 0 or toks[i - 1].sent != t.sent
-        # «Приходите в отделение» opening a sentence is a request, though «вы приходите» reads
-        # the same: with no subject before it, the imperative reading wins.
-        if (is_imperative(t.text) or (opens and may_be_imperative(t.text))) and not (
-            not opens and toks[i - 1].norm == "не"
-        ):
-            sents.add(t.sent)
-    return sents
 
 
 # --- register ------------------------------------------------------------------------------------
@@ -621,6 +604,7 @@ KIND_FUNCS: dict[str, Callable[[Rule, Context], list[Violation]]] = {
     "lost": check_lost,
     "constraint": check_constraint,
     "register": check_register,
+    "groups": check_groups,
 }
 
 
@@ -633,6 +617,7 @@ PARAMS_SCHEMAS: dict[str, type[BaseModel]] = {
     "lost": LostParams,
     "constraint": ConstraintParams,
     "register": RegisterParams,
+    **GROUPS_PARAMS,
 }
 
 
