@@ -37,6 +37,7 @@ from rewriter.guard.context import (
     lexicon_of,
     violation,
 )
+from rewriter.guard.faithfulness import check_contradiction, check_coverage
 from rewriter.guard.rules import Rule, rules_by_id
 from rewriter.models import Violation
 
@@ -467,6 +468,8 @@ KIND_FUNCS: dict[str, Callable[[Rule, Context], list[Violation]]] = {
     "lost": check_lost,
     "constraint": check_constraint,
     "register": check_register,
+    "contradiction": check_contradiction,
+    "coverage": check_coverage,
 }
 
 

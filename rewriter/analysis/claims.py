@@ -1,0 +1,240 @@
+"""What a text states, as claims: a predicate (a status word of an antonym class, or any verb,
+short participle or short adjective), its polarity after negation, and what it is about (the
+nouns of its clause). «Заявка отклонена» and «заявку не одобрили» are one claim; «заявка
+одобрена» is its reversal. Conditions, purposes and questions («если не придёт», «чтобы
+разблокировать», «можно ли») assert nothing and are not read; neither are quoted labels
+(«Отменить» is a button, not a statement)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rewriter.analysis.kinship import concept
+from rewriter.analysis.lexicon import Lexicon, grammar
+from rewriter.analysis.morph import main_lemma, part_of_speech
+from rewriter.analysis.text import Doc, Token
+
+# Parts of speech that state something about a subject: finite verbs, infinitives (under a modal),
+# short participles («заблокирована») and short adjectives («активен»).
+PREDICATE_POS = frozenset({"VERB", "INFN", "PRTS", "ADJS"})
+_BREAK_CHARS = frozenset(",;:—–()\n")
+_QUOTED = re.compile(r"«[^«»\n]*»|\"[^\"\n]*\"|“[^”\n]*”")
+_AFTER_WINDOW = 6  # «продлить его, к сожалению, нельзя»
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    key: str  # "class:<name>" for a status class, "pred:<concept>" for any other predicate
+    positive: bool  # after negation and the pole: «не одобрена» is the negative of «одобрить»
+    sent: int
+    start: int
+    end: int
+    objects: frozenset[str]  # concepts of the nouns of its clause (or sentence)
+
+
+@dataclass(frozen=True)
+class ClaimReader:
+    """The data a reading needs, compiled once per rule: the antonym classes as one lexicon
+    (each phrase tagged with its class and pole: `positive` or `negative`) and the closed word lists."""
+
+    poles: Lexicon
+    stop_predicates: frozenset[str]  # courtesy and auxiliary verbs: no claim about the case
+    irrealis: frozenset[str]  # words that make a clause hypothetical: если, чтобы, ли…
+    not_negating: frozenset[str]  # «не только», «не позднее»: «не» that negates no predicate
+    negating_after: frozenset[str]  # «присылать не нужно»: negated right after, they negate
+
+    @staticmethod
+    def build(
+        classes: Mapping[str, Mapping[str, Iterable[str]]],
+        *,
+        stop_predicates: Iterable[str] = (),
+        irrealis: Iterable[str] = (),
+        not_negating: Iterable[str] = (),
+        negating_after: Iterable[str] = (),
+    ) -> ClaimReader:
+        phrases: list[dict[str, Any]] = []
+        for name, poles in classes.items():
+            for pole, positive in (("positive", True), ("negative", False)):
+                for phrase in poles.get(pole, []) or []:
+                    phrases.append({"phrase": phrase, "cls": name, "positive": positive})
+        return ClaimReader(
+            poles=Lexicon(phrases, gap=1),
+            stop_predicates=frozenset(stop_predicates),
+            irrealis=frozenset(irrealis),
+            not_negating=frozenset(not_negating),
+            negating_after=frozenset(negating_after),
+        )
+
+
+def clause_ids(doc: Doc) -> list[int]:
+    """A clause number per token: a new clause at each sentence and at each comma, colon,
+    semicolon, dash or bracket between two words."""
+    out: list[int] = []
+    clause = 0
+    tokens = doc.tokens
+    for i, tok in enumerate(tokens):
+        if i:
+            prev = tokens[i - 1]
+            gap = doc.text[prev.end : tok.start]
+            if prev.sent != tok.sent or _BREAK_CHARS & set(gap) or " - " in gap:
+                clause += 1
+        out.append(clause)
+    return out
+
+
+def quoted_tokens(doc: Doc) -> set[int]:
+    """Tokens inside «…» or "…": interface labels and titles, not statements."""
+    spans = [m.span() for m in _QUOTED.finditer(doc.text)]
+    if not spans:
+        return set()
+    return {i for i, t in enumerate(doc.tokens) if any(s < t.start < e for s, e in spans)}
+
+
+def _is_content_noun(tok: Token) -> bool:
+    if tok.text.isdigit():
+        return True
+    if tok.text.isascii() and tok.text.isalpha():
+        return len(tok.text) > 1
+    return part_of_speech(tok.text) == "NOUN"
+
+
+def _objects(doc: Doc, clauses: list[int], idx: list[int], skip: set[int]) -> frozenset[str]:
+    """What a predicate is about: the nouns of its clause, or of its sentence when the clause
+    names none («продлить его нельзя»: «его» is the sentence's «пробный период»)."""
+    tokens = doc.tokens
+    clause = clauses[idx[0]]
+    own = [
+        i
+        for i in range(len(tokens))
+        if clauses[i] == clause and i not in skip and _is_content_noun(tokens[i])
+    ]
+    if not own:
+        sent = tokens[idx[0]].sent
+        own = [
+            i
+            for i in range(len(tokens))
+            if tokens[i].sent == sent and i not in skip and _is_content_noun(tokens[i])
+        ]
+    return frozenset(concept(main_lemma(tokens[i].text)) for i in own)
+
+
+def _negated(doc: Doc, clauses: list[int], first: int, last: int, reader: ClaimReader) -> bool:
+    """Negation scope of the predicate tokens first..last: a negation up to three words before
+    it in its clause («не был одобрен», «никаких блокировок»; «без» only right before a noun),
+    «нет» just after a noun («блокировок нет»), or a negated modal soon after it
+    («продлить его нельзя», «перенести не получилось»)."""
+    tokens = doc.tokens
+    negations = grammar("negations")
+    modals = grammar("modals") | reader.negating_after
+    clause = clauses[first]
+    for j in range(first - 1, max(-1, first - 4), -1):
+        if clauses[j] != clause:
+            break
+        norm = tokens[j].norm
+        if norm not in negations:
+            continue
+        if norm == "без" and first - j > 2:
+            continue
+        if norm in ("не", "ни") and not tokens[j + 1].lemmas.isdisjoint(reader.not_negating):
+            continue
+        return True
+    n = len(tokens)
+    for j in range(last + 1, min(n, last + 1 + _AFTER_WINDOW)):
+        if tokens[j].sent != tokens[first].sent:
+            break
+        gap = doc.text[tokens[j - 1].end : tokens[j].start]
+        if (_BREAK_CHARS - {","}) & set(gap) or tokens[j].norm in grammar("new_clause"):
+            break
+        norm = tokens[j].norm
+        if norm in ("нельзя", "невозможно") or (norm == "нет" and j - last <= 3):
+            return True
+        if norm in ("не", "ни") and j + 1 < n and not tokens[j + 1].lemmas.isdisjoint(modals):
+            return True
+    return False
+
+
+def _hypothetical(doc: Doc, clauses: list[int], first: int, reader: ClaimReader) -> bool:
+    """A condition, a purpose or a question: «если карта не придёт», «чтобы разблокировать»,
+    «можно ли вернуть», «Вы получили код?»."""
+    tokens = doc.tokens
+    clause = clauses[first]
+    for j in range(first - 1, -1, -1):
+        if clauses[j] != clause:
+            break
+        if tokens[j].norm in reader.irrealis:
+            return True
+    j = first + 1
+    while j < len(tokens) and clauses[j] == clause:
+        if tokens[j].norm in ("ли", "бы"):
+            return True
+        j += 1
+    return doc.sentence_text(tokens[first].sent).rstrip().endswith("?")
+
+
+def read_claims(doc: Doc, reader: ClaimReader) -> list[Claim]:
+    """Every asserted claim of `doc`, status classes first, then the other predicates."""
+    tokens = doc.tokens
+    if not tokens:
+        return []
+    clauses = clause_ids(doc)
+    quoted = quoted_tokens(doc)
+    negators = grammar("negations")
+    claims: list[Claim] = []
+    taken: set[int] = set()
+    spans: list[tuple[int, int, str, bool]] = []
+    for m in reader.poles.find(doc):
+        extra = m.phrase.extra or {}
+        spans.append((m.first, m.last, "class:" + extra["cls"], bool(extra["positive"])))
+        taken.update(range(m.first, m.last + 1))
+    for i, tok in enumerate(tokens):
+        if i in taken or tok.norm in negators:
+            continue
+        if part_of_speech(tok.text) not in PREDICATE_POS:
+            continue
+        lemma = main_lemma(tok.text)
+        if lemma in reader.stop_predicates or not tok.lemmas.isdisjoint(reader.stop_predicates):
+            continue
+        spans.append((i, i, "pred:" + concept(lemma), True))
+    for first, last, key, pole in spans:
+        if first in quoted or _hypothetical(doc, clauses, first, reader):
+            continue
+        negated = _negated(doc, clauses, first, last, reader)
+        objects = _objects(doc, clauses, list(range(first, last + 1)), taken)
+        claims.append(
+            Claim(
+                key=key,
+                positive=pole != negated,
+                sent=tokens[first].sent,
+                start=tokens[first].start,
+                end=tokens[last].end,
+                objects=objects,
+            )
+        )
+    return claims
+
+
+def reversals(draft: list[Claim], reply: list[Claim]) -> list[tuple[Claim, Claim]]:
+    """(draft claim, reply claim) pairs where the reply says the opposite about the same thing:
+    the same predicate or class, objects in common, and no claim of the reply about that thing
+    keeps the draft's polarity. A draft that itself says both («нельзя вернуть, но можно
+    перенести») reverses nothing when the reply takes its other side."""
+    out: list[tuple[Claim, Claim]] = []
+    for d in draft:
+        about = [r for r in reply if r.key == d.key and r.objects & d.objects]
+        if not about or any(r.positive == d.positive for r in about):
+            continue
+        best = max(about, key=lambda r: len(r.objects & d.objects))
+        shared = len(best.objects & d.objects)
+        if any(
+            o is not d
+            and o.key == d.key
+            and o.positive == best.positive
+            and len(o.objects & best.objects) >= shared
+            for o in draft
+        ):
+            continue
+        out.append((d, best))
+    return out

@@ -1,0 +1,135 @@
+"""The content units of a draft: what happened, what the customer must do, on what condition,
+and what to beware of — each with the content words that carry it. A rewrite keeps a unit when
+enough of those words (or their synonyms, or the same word with another prefix) appear
+anywhere in it, so a reply may reorder and shorten freely but may not leave a point out.
+Greetings, thanks, apologies and sign-offs are no units."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rewriter.analysis.claims import clause_ids
+from rewriter.analysis.kinship import related
+from rewriter.analysis.lexicon import Lexicon
+from rewriter.analysis.morph import is_imperative, is_name, part_of_speech
+from rewriter.analysis.text import Doc, Token
+
+CONTENT_POS = frozenset(
+    {"NOUN", "VERB", "INFN", "PRTF", "PRTS", "ADJF", "ADJS", "GRND", "ADVB", "PRED"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    kind: str  # "event" | "action" | "condition" | "warning"
+    sent: int
+    keys: tuple[frozenset[str], ...]  # per content word: its lemmas
+    words: tuple[str, ...]  # the same words as written, for reports
+
+
+@dataclass(frozen=True)
+class UnitReader:
+    """The data a reading needs, compiled once per rule."""
+
+    courtesy: Lexicon  # greetings, thanks, apologies, sign-offs, offers of help
+    conditions: Lexicon  # «если», «при условии», «только»: a condition is a unit of its own
+    warnings: Lexicon  # «никому», «не сообщайте», «осторожно», «учтите»
+    actions: Lexicon  # «нужно», «необходимо», «следует», «просим»
+    stop: frozenset[str]  # lemmas that carry no content of their own
+    courtesy_min: int = 3  # a sentence with a courtesy phrase is a unit only with this many keys
+
+
+def _content_key(tok: Token, stop: frozenset[str]) -> frozenset[str] | None:
+    if tok.text.isdigit():
+        return frozenset({tok.norm})
+    if tok.text.isascii():
+        return frozenset({tok.norm}) if len(tok.text) > 1 and tok.text.isalpha() else None
+    if len(tok.norm) < 3 or not tok.lemmas.isdisjoint(stop):
+        return None
+    if part_of_speech(tok.text) not in CONTENT_POS:
+        return None
+    if tok.text[:1].isupper() and is_name(tok.text):
+        return None  # the customer's name in a greeting
+    return tok.lemmas - {tok.norm} or tok.lemmas
+
+
+def _covered(matches: Iterable) -> set[int]:
+    out: set[int] = set()
+    for m in matches:
+        out.update(range(m.first, m.last + 1))
+    return out
+
+
+def content_units(doc: Doc, reader: UnitReader) -> list[Unit]:
+    """The units of `doc`, sentence by sentence; a condition clause is split off its sentence."""
+    tokens = doc.tokens
+    if not tokens:
+        return []
+    clauses = clause_ids(doc)
+    courtesy_matches = reader.courtesy.find(doc)
+    courtesy = _covered(courtesy_matches)
+    courtesy_sents = {tokens[m.first].sent for m in courtesy_matches}
+    warn_sents = {tokens[m.first].sent for m in reader.warnings.find(doc)}
+    action_sents = {tokens[m.first].sent for m in reader.actions.find(doc)}
+    cond_tokens: dict[int, int] = {}  # token → the condition marker that opens its clause part
+    for m in reader.conditions.find(doc):
+        j = m.first
+        while j < len(tokens) and clauses[j] == clauses[m.first]:
+            cond_tokens.setdefault(j, m.first)
+            j += 1
+    units: list[Unit] = []
+    for sent in range(len(doc.sentences)):
+        idx = [i for i, t in enumerate(tokens) if t.sent == sent and i not in courtesy]
+        parts: dict[int, list[int]] = {}
+        for i in idx:
+            parts.setdefault(cond_tokens.get(i, -1), []).append(i)
+        imperative = any(is_imperative(tokens[i].text) for i in idx)
+        for marker, members in sorted(parts.items()):
+            keyed = [(i, _content_key(tokens[i], reader.stop)) for i in members]
+            keys = [(i, k) for i, k in keyed if k]
+            if not keys:
+                continue
+            if sent in courtesy_sents and len(keys) < reader.courtesy_min:
+                continue
+            if marker >= 0:
+                kind = "condition"
+            elif sent in warn_sents:
+                kind = "warning"
+            elif sent in action_sents or imperative:
+                kind = "action"
+            else:
+                kind = "event"
+            units.append(
+                Unit(
+                    kind=kind,
+                    sent=sent,
+                    keys=tuple(k for _, k in keys),
+                    words=tuple(tokens[i].text for i, _ in keys),
+                )
+            )
+    return units
+
+
+def reply_lemmas(doc: Doc) -> frozenset[str]:
+    return frozenset(lemma for t in doc.tokens for lemma in t.lemmas)
+
+
+def found(key: frozenset[str], lemmas: frozenset[str]) -> bool:
+    """A unit word is in the reply: one of its lemmas, a synonym or a related word."""
+    if not key.isdisjoint(lemmas):
+        return True
+    return any(related(k, lemma) for k in key for lemma in lemmas)
+
+
+def kept(unit: Unit, lemmas: frozenset[str], share: float) -> bool:
+    """Enough of the unit's words are in the reply: at least `share` of them, and at least one."""
+    need = max(1, math.ceil(share * len(unit.keys) - 1e-9))
+    hits = 0
+    for key in unit.keys:
+        if found(key, lemmas):
+            hits += 1
+            if hits >= need:
+                return True
+    return False

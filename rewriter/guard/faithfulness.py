@@ -1,0 +1,173 @@
+"""Two check kinds that compare a rewrite with the draft it rewrites, by meaning rather than by
+numbers: `contradiction` (the reply states the opposite of a draft claim) and `coverage` (a
+content unit of the draft is missing from the reply). Both read only when a draft is given and
+the reply differs from it, and both leave a reply in another script to the language rule."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rewriter.analysis.claims import ClaimReader, read_claims, reversals
+from rewriter.analysis.lexicon import Lexicon
+from rewriter.analysis.text import Doc, analyse
+from rewriter.analysis.units import UnitReader, content_units, kept, reply_lemmas
+from rewriter.analysis.vocab import lexicon_from, raw
+from rewriter.guard.context import Context, MessageFields, compiled
+from rewriter.guard.rules import Rule
+from rewriter.models import Violation
+
+
+class ContradictionParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    antonyms: str = "antonyms"  # a file of guardrails/lexicons/ with `classes`
+    stop_predicates: list[str] = Field(default_factory=list)
+    irrealis: list[str] = Field(default_factory=list)
+    not_negating: list[str] = Field(default_factory=list)
+    negating_after: list[str] = Field(default_factory=list)
+
+
+class CoverageParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    courtesy: list[str] = Field(default_factory=list)
+    conditions: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    actions: list[str] = Field(default_factory=list)
+    stop: list[str] = Field(default_factory=list)
+    share: float = Field(0.4, gt=0, le=1)
+    courtesy_min: int = 3
+    kinds: dict[str, str] = Field(default_factory=dict)  # unit kind → what the message calls it
+
+
+PARAMS_SCHEMAS: dict[str, type[BaseModel]] = {
+    "contradiction": ContradictionParams,
+    "coverage": CoverageParams,
+}
+
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
+
+
+def _russian(text: str) -> bool:
+    """Mostly Cyrillic letters: English UI labels inside a Russian reply still count as Russian."""
+    cyr = len(_CYRILLIC.findall(text))
+    return cyr > 0 and cyr >= 2 * len(_LATIN.findall(text))
+
+
+def _draft_doc(ctx: Context) -> Doc | None:
+    if not ctx.compares_to_draft:
+        return None
+    draft = ctx.case.draft or ""
+    if not (_russian(draft) and _russian(ctx.text)):
+        return None
+    return analyse(draft)
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    one = " ".join(text.split())
+    return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+def _evidence(doc: Doc, sent: int) -> str:
+    quote = _clip(doc.sentence_text(sent))
+    return raw("evidence")["lost_from_draft"].format(quote=quote)
+
+
+# --- contradiction -------------------------------------------------------------------------------
+
+
+def _claim_reader(rule: Rule) -> ClaimReader:
+    def build() -> ClaimReader:
+        p = ContradictionParams.model_validate(rule.params)
+        return ClaimReader.build(
+            raw(p.antonyms).get("classes", {}),
+            stop_predicates=p.stop_predicates,
+            irrealis=p.irrealis,
+            not_negating=p.not_negating,
+            negating_after=p.negating_after,
+        )
+
+    return compiled(rule, "claims", build)
+
+
+def check_contradiction(rule: Rule, ctx: Context) -> list[Violation]:
+    draft_doc = _draft_doc(ctx)
+    if draft_doc is None:
+        return []
+    reader = _claim_reader(rule)
+    draft_claims = read_claims(draft_doc, reader)
+    if not draft_claims:
+        return []
+    out: list[Violation] = []
+    seen: set[int] = set()
+    for d, r in reversals(draft_claims, read_claims(ctx.doc, reader)):
+        if r.start in seen:
+            continue
+        seen.add(r.start)
+        quote = _clip(draft_doc.sentence_text(d.sent))
+        text = ctx.text[r.start : r.end]
+        message = rule.message.format_map(MessageFields(text=text, quote=quote)).strip()
+        out.append(
+            Violation(
+                rule=rule.id,
+                severity=rule.severity,
+                message=message,
+                span=(r.start, r.end),
+                text=text,
+                evidence=_evidence(draft_doc, d.sent),
+            )
+        )
+    return out
+
+
+# --- coverage ------------------------------------------------------------------------------------
+
+
+def _unit_reader(rule: Rule) -> UnitReader:
+    def build() -> UnitReader:
+        p = CoverageParams.model_validate(rule.params)
+        return UnitReader(
+            courtesy=Lexicon(p.courtesy, gap=2),
+            conditions=lexicon_from(p.conditions),
+            warnings=lexicon_from(p.warnings, default_gap=2),
+            actions=lexicon_from(p.actions),
+            stop=frozenset(w.replace("ё", "е") for w in p.stop),
+            courtesy_min=p.courtesy_min,
+        )
+
+    return compiled(rule, "units", build)
+
+
+def check_coverage(rule: Rule, ctx: Context) -> list[Violation]:
+    draft_doc = _draft_doc(ctx)
+    if draft_doc is None:
+        return []
+    units = content_units(draft_doc, _unit_reader(rule))
+    if not units:
+        return []
+    lemmas = reply_lemmas(ctx.doc)
+    share = float(rule.params.get("share", 0.4))
+    names: dict[str, str] = rule.params.get("kinds", {})
+    out: list[Violation] = []
+    reported: set[int] = set()
+    for unit in units:
+        if unit.sent in reported or kept(unit, lemmas, share):
+            continue
+        reported.add(unit.sent)
+        quote = _clip(draft_doc.sentence_text(unit.sent))
+        what = names.get(unit.kind, unit.kind)
+        message = rule.message.format_map(MessageFields(text="", quote=quote, what=what)).strip()
+        out.append(
+            Violation(
+                rule=rule.id,
+                severity=rule.severity,
+                message=message,
+                span=None,
+                text=quote,
+                evidence=_evidence(draft_doc, unit.sent),
+            )
+        )
+    return out
