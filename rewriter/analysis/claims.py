@@ -30,6 +30,7 @@ class Claim:
     key: str  # "class:<name>" for a status class, "pred:<concept>" for any other predicate
     positive: bool  # after negation and the pole: «не одобрена» is the negative of «одобрить»
     sent: int
+    clause: int
     start: int
     end: int
     objects: frozenset[str]  # concepts of the nouns of its clause (or sentence)
@@ -40,11 +41,13 @@ class ClaimReader:
     """The data a reading needs, compiled once per rule: the antonym classes as one lexicon
     (each phrase tagged with its class and pole: `positive` or `negative`) and the closed word lists."""
 
-    poles: Lexicon
+    poles: tuple[Lexicon, ...]  # one per class: a word may answer several («приостановлен»)
     stop_predicates: frozenset[str]  # courtesy and auxiliary verbs: no claim about the case
     irrealis: frozenset[str]  # words that make a clause hypothetical: если, чтобы, ли…
     not_negating: frozenset[str]  # «не только», «не позднее»: «не» that negates no predicate
     negating_after: frozenset[str]  # «присылать не нужно»: negated right after, they negate
+    restrictive: frozenset[str] = frozenset()  # «только специалист»: true of some, not all
+    modal_classes: frozenset[str] = frozenset()  # classes whose words govern an infinitive
 
     @staticmethod
     def build(
@@ -54,18 +57,24 @@ class ClaimReader:
         irrealis: Iterable[str] = (),
         not_negating: Iterable[str] = (),
         negating_after: Iterable[str] = (),
+        restrictive: Iterable[str] = (),
+        modal_classes: Iterable[str] = (),
     ) -> ClaimReader:
-        phrases: list[dict[str, Any]] = []
+        lexicons: list[Lexicon] = []
         for name, poles in classes.items():
+            phrases: list[dict[str, Any]] = []
             for pole, positive in (("positive", True), ("negative", False)):
                 for phrase in poles.get(pole, []) or []:
                     phrases.append({"phrase": phrase, "cls": name, "positive": positive})
+            lexicons.append(Lexicon(phrases, gap=1))
         return ClaimReader(
-            poles=Lexicon(phrases, gap=1),
+            poles=tuple(lexicons),
             stop_predicates=frozenset(stop_predicates),
             irrealis=frozenset(irrealis),
             not_negating=frozenset(not_negating),
             negating_after=frozenset(negating_after),
+            restrictive=frozenset(restrictive),
+            modal_classes=frozenset("class:" + c for c in modal_classes),
         )
 
 
@@ -121,11 +130,15 @@ def _objects(doc: Doc, clauses: list[int], idx: list[int], skip: set[int]) -> fr
     return frozenset(concept(main_lemma(tokens[i].text)) for i in own)
 
 
-def _negated(doc: Doc, clauses: list[int], first: int, last: int, reader: ClaimReader) -> bool:
+def _negator(
+    doc: Doc, clauses: list[int], first: int, last: int, reader: ClaimReader
+) -> int | None:
     """Negation scope of the predicate tokens first..last: a negation up to three words before
     it in its clause («не был одобрен», «никаких блокировок»; «без» only right before a noun),
-    «нет» just after a noun («блокировок нет»), or a negated modal soon after it
-    («продлить его нельзя», «перенести не получилось»)."""
+    «нет» just after a noun («блокировок нет»), or, for an infinitive, a negated modal soon
+    after it («продлить его нельзя», «перенести не получилось»). A finite verb is not negated
+    by a modal after it: «был подтверждён, поэтому банк не может…» confirms. Returns the
+    negation's token index, or None."""
     tokens = doc.tokens
     negations = grammar("negations")
     modals = grammar("modals") | reader.negating_after
@@ -140,7 +153,10 @@ def _negated(doc: Doc, clauses: list[int], first: int, last: int, reader: ClaimR
             continue
         if norm in ("не", "ни") and not tokens[j + 1].lemmas.isdisjoint(reader.not_negating):
             continue
-        return True
+        return j
+    pos = part_of_speech(tokens[first].text)
+    if pos not in ("INFN", "NOUN"):
+        return None
     n = len(tokens)
     for j in range(last + 1, min(n, last + 1 + _AFTER_WINDOW)):
         if tokens[j].sent != tokens[first].sent:
@@ -149,16 +165,21 @@ def _negated(doc: Doc, clauses: list[int], first: int, last: int, reader: ClaimR
         if (_BREAK_CHARS - {","}) & set(gap) or tokens[j].norm in grammar("new_clause"):
             break
         norm = tokens[j].norm
-        if norm in ("нельзя", "невозможно") or (norm == "нет" and j - last <= 3):
-            return True
+        if pos == "NOUN":
+            if norm == "нет" and j - last <= 3:
+                return j
+            continue
+        if norm in ("нельзя", "невозможно"):
+            return j
         if norm in ("не", "ни") and j + 1 < n and not tokens[j + 1].lemmas.isdisjoint(modals):
-            return True
-    return False
+            return j
+    return None
 
 
 def _hypothetical(doc: Doc, clauses: list[int], first: int, reader: ClaimReader) -> bool:
     """A condition, a purpose or a question: «если карта не придёт», «чтобы разблокировать»,
-    «можно ли вернуть», «Вы получили код?»."""
+    «можно ли вернуть», «Вы получили код?». A restricted claim («меняет только мастер») is
+    skipped too: its negation for someone else («самому поменять не получится») agrees."""
     tokens = doc.tokens
     clause = clauses[first]
     for j in range(first - 1, -1, -1):
@@ -166,9 +187,11 @@ def _hypothetical(doc: Doc, clauses: list[int], first: int, reader: ClaimReader)
             break
         if tokens[j].norm in reader.irrealis:
             return True
+        if tokens[j].norm in reader.restrictive:
+            return True
     j = first + 1
     while j < len(tokens) and clauses[j] == clause:
-        if tokens[j].norm in ("ли", "бы"):
+        if tokens[j].norm in ("ли", "бы") or tokens[j].norm in reader.restrictive:
             return True
         j += 1
     return doc.sentence_text(tokens[first].sent).rstrip().endswith("?")
@@ -185,10 +208,11 @@ def read_claims(doc: Doc, reader: ClaimReader) -> list[Claim]:
     claims: list[Claim] = []
     taken: set[int] = set()
     spans: list[tuple[int, int, str, bool]] = []
-    for m in reader.poles.find(doc):
-        extra = m.phrase.extra or {}
-        spans.append((m.first, m.last, "class:" + extra["cls"], bool(extra["positive"])))
-        taken.update(range(m.first, m.last + 1))
+    for lexicon in reader.poles:
+        for m in lexicon.find(doc):
+            extra = m.phrase.extra or {}
+            spans.append((m.first, m.last, "class:" + extra["cls"], bool(extra["positive"])))
+            taken.update(range(m.first, m.last + 1))
     for i, tok in enumerate(tokens):
         if i in taken or tok.norm in negators:
             continue
@@ -198,16 +222,25 @@ def read_claims(doc: Doc, reader: ClaimReader) -> list[Claim]:
         if lemma in reader.stop_predicates or not tok.lemmas.isdisjoint(reader.stop_predicates):
             continue
         spans.append((i, i, "pred:" + concept(lemma), True))
+    read: list[tuple[int, int, str, bool, bool]] = []
+    used: set[int] = set()  # negations spent on a pole word («блокировок нет»)
     for first, last, key, pole in spans:
         if first in quoted or _hypothetical(doc, clauses, first, reader):
             continue
-        negated = _negated(doc, clauses, first, last, reader)
+        negator = _negator(doc, clauses, first, last, reader)
+        if negator is not None and negator > last:
+            used.add(negator)
+        read.append((first, last, key, pole, negator is not None))
+    for first, last, key, pole, negated in read:
+        if first in used:
+            continue
         objects = _objects(doc, clauses, list(range(first, last + 1)), taken)
         claims.append(
             Claim(
                 key=key,
                 positive=pole != negated,
                 sent=tokens[first].sent,
+                clause=clauses[first],
                 start=tokens[first].start,
                 end=tokens[last].end,
                 objects=objects,
@@ -216,7 +249,9 @@ def read_claims(doc: Doc, reader: ClaimReader) -> list[Claim]:
     return claims
 
 
-def reversals(draft: list[Claim], reply: list[Claim]) -> list[tuple[Claim, Claim]]:
+def reversals(
+    draft: list[Claim], reply: list[Claim], modal_classes: frozenset[str] = frozenset()
+) -> list[tuple[Claim, Claim]]:
     """(draft claim, reply claim) pairs where the reply says the opposite about the same thing:
     the same predicate or class, objects in common, and no claim of the reply about that thing
     keeps the draft's polarity. A draft that itself says both («нельзя вернуть, но можно
@@ -225,6 +260,8 @@ def reversals(draft: list[Claim], reply: list[Claim]) -> list[tuple[Claim, Claim
     for d in draft:
         about = [r for r in reply if r.key == d.key and r.objects & d.objects]
         if not about or any(r.positive == d.positive for r in about):
+            continue
+        if d.key in modal_classes and _confirmed(d, draft, reply):
             continue
         best = max(about, key=lambda r: len(r.objects & d.objects))
         shared = len(best.objects & d.objects)
@@ -238,3 +275,15 @@ def reversals(draft: list[Claim], reply: list[Claim]) -> list[tuple[Claim, Claim
             continue
         out.append((d, best))
     return out
+
+
+def _confirmed(d: Claim, draft: list[Claim], reply: list[Claim]) -> bool:
+    """The verb a modal claim governs keeps its polarity in the reply about the same thing:
+    «пакет нельзя вскрывать» → «Да, можно: … не вскрывайте пакет» reverses no «нельзя», the
+    «можно» is about something else."""
+    for g in draft:
+        if g is d or not g.key.startswith("pred:") or g.sent != d.sent or g.clause != d.clause or g.positive != d.positive:
+            continue
+        if any(r.key == g.key and r.positive == g.positive and r.objects & g.objects for r in reply):
+            return True
+    return False

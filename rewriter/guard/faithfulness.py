@@ -27,6 +27,8 @@ class ContradictionParams(BaseModel):
     irrealis: list[str] = Field(default_factory=list)
     not_negating: list[str] = Field(default_factory=list)
     negating_after: list[str] = Field(default_factory=list)
+    restrictive: list[str] = Field(default_factory=list)
+    modal_classes: list[str] = Field(default_factory=list)
 
 
 class CoverageParams(BaseModel):
@@ -88,6 +90,8 @@ def _claim_reader(rule: Rule) -> ClaimReader:
             irrealis=p.irrealis,
             not_negating=p.not_negating,
             negating_after=p.negating_after,
+            restrictive=p.restrictive,
+            modal_classes=p.modal_classes,
         )
 
     return compiled(rule, "claims", build)
@@ -103,7 +107,7 @@ def check_contradiction(rule: Rule, ctx: Context) -> list[Violation]:
         return []
     out: list[Violation] = []
     seen: set[int] = set()
-    for d, r in reversals(draft_claims, read_claims(ctx.doc, reader)):
+    for d, r in reversals(draft_claims, read_claims(ctx.doc, reader), reader.modal_classes):
         if r.start in seen:
             continue
         seen.add(r.start)
