@@ -18,8 +18,8 @@ from rewriter.analysis.morph import main_lemma, part_of_speech
 from rewriter.analysis.text import Doc, Token
 
 # Parts of speech that state something about a subject: finite verbs, infinitives (under a modal),
-# short participles («заблокирована») and short adjectives («активен»).
-PREDICATE_POS = frozenset({"VERB", "INFN", "PRTS", "ADJS"})
+# short participles («заблокирована»), short adjectives («активен») and predicatives («нужно»).
+PREDICATE_POS = frozenset({"VERB", "INFN", "PRTS", "ADJS", "PRED"})
 _BREAK_CHARS = frozenset(",;:—–()\n")
 _QUOTED = re.compile(r"«[^«»\n]*»|\"[^\"\n]*\"|“[^”\n]*”")
 _AFTER_WINDOW = 6  # «продлить его, к сожалению, нельзя»
@@ -143,10 +143,15 @@ def _negator(
     negations = grammar("negations")
     modals = grammar("modals") | reader.negating_after
     clause = clauses[first]
-    for j in range(first - 1, max(-1, first - 4), -1):
+    reach = 3  # words, not counting auxiliaries: «не должен был так оставлять» is negated
+    j = first
+    while reach > 0 and j > 0:
+        j -= 1
         if clauses[j] != clause:
             break
         norm = tokens[j].norm
+        if tokens[j].lemmas.isdisjoint(reader.stop_predicates):
+            reach -= 1
         if norm not in negations:
             continue
         if norm == "без" and first - j > 2:

@@ -7,6 +7,7 @@ Greetings, thanks, apologies and sign-offs are no units."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from rewriter.analysis.lexicon import Lexicon
 from rewriter.analysis.morph import is_imperative, is_name, part_of_speech
 from rewriter.analysis.text import Doc, Token
 
+_DIGITS = re.compile(r"\d+")
 CONTENT_POS = frozenset(
     {"NOUN", "VERB", "INFN", "PRTF", "PRTS", "ADJF", "ADJS", "GRND", "ADVB", "PRED"}
 )
@@ -113,7 +115,10 @@ def content_units(doc: Doc, reader: UnitReader) -> list[Unit]:
 
 
 def reply_lemmas(doc: Doc) -> frozenset[str]:
-    return frozenset(lemma for t in doc.tokens for lemma in t.lemmas)
+    """Every lemma of the reply, and every run of digits in it: «8-800-301» keeps «800»."""
+    found = {lemma for t in doc.tokens for lemma in t.lemmas}
+    found.update(_DIGITS.findall(doc.text))
+    return frozenset(found)
 
 
 def found(key: frozenset[str], lemmas: frozenset[str]) -> bool:
