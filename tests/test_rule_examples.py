@@ -22,6 +22,8 @@ SPEC_IDS = {
     "template-phrase",
     "capitalized-you",
     "flat-refusal",
+    "meaning-flip",
+    "lost-substance",
 }
 
 

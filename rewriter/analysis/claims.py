@@ -22,7 +22,7 @@ from rewriter.analysis.text import Doc, Token
 PREDICATE_POS = frozenset({"VERB", "INFN", "PRTS", "ADJS", "PRED"})
 _BREAK_CHARS = frozenset(",;:—–()\n")
 _QUOTED = re.compile(r"«[^«»\n]*»|\"[^\"\n]*\"|“[^”\n]*”")
-_AFTER_WINDOW = 6  # «продлить его, к сожалению, нельзя»
+_AFTER_WINDOW = 8  # «вернуть деньги за этот период, к сожалению, не сможем»
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +178,8 @@ def _negator(
             return j
         if norm in ("не", "ни") and j + 1 < n and not tokens[j + 1].lemmas.isdisjoint(modals):
             return j
+        if part_of_speech(tokens[j].text) in PREDICATE_POS:
+            return None  # another predicate first: «перейти можно…, платить не нужно»
     return None
 
 

@@ -57,7 +57,8 @@ def concept(lemma: str) -> str:
 
 
 def _stem(word: str) -> str:
-    return word[: max(4, len(word) - 3)]
+    """The first four or five letters: «измен» is «изменение» and «измениться»."""
+    return word[: max(4, min(5, len(word) - 3))]
 
 
 @lru_cache(maxsize=200_000)

@@ -36,16 +36,18 @@ class UnitReader:
     """The data a reading needs, compiled once per rule."""
 
     courtesy: Lexicon  # greetings, thanks, apologies, sign-offs, offers of help
+    clarifying: Lexicon  # «уточните, какой перевод»: a question the reply may answer instead
     conditions: Lexicon  # «если», «при условии», «только»: a condition is a unit of its own
     warnings: Lexicon  # «никому», «не сообщайте», «осторожно», «учтите»
     actions: Lexicon  # «нужно», «необходимо», «следует», «просим»
     stop: frozenset[str]  # lemmas that carry no content of their own
     courtesy_min: int = 3  # a sentence with a courtesy phrase is a unit only with this many keys
+    min_keys: int = 2  # «Проверяем.» is a holding phrase, not a point a reply must keep
 
 
 def _content_key(tok: Token, stop: frozenset[str]) -> frozenset[str] | None:
     if tok.text.isdigit():
-        return frozenset({tok.norm})
+        return None  # numbers are lost-fact's to guard, and a rewrite may spell them out
     if tok.text.isascii():
         return frozenset({tok.norm}) if len(tok.text) > 1 and tok.text.isalpha() else None
     if len(tok.norm) < 3 or not tok.lemmas.isdisjoint(stop):
@@ -64,8 +66,13 @@ def _covered(matches: Iterable) -> set[int]:
     return out
 
 
-def content_units(doc: Doc, reader: UnitReader) -> list[Unit]:
-    """The units of `doc`, sentence by sentence; a condition clause is split off its sentence."""
+def content_units(
+    doc: Doc, reader: UnitReader, known: frozenset[str] = frozenset()
+) -> list[Unit]:
+    """The units of `doc`, sentence by sentence; a condition clause is split off its sentence.
+    Words of `known` (lemmas the customer used) are context, not the draft's point: a reply may
+    leave «выписка» out when the customer asked for the statement. Questions to the customer are
+    no units: a reply may answer them from the facts instead of asking."""
     tokens = doc.tokens
     if not tokens:
         return []
@@ -73,6 +80,10 @@ def content_units(doc: Doc, reader: UnitReader) -> list[Unit]:
     courtesy_matches = reader.courtesy.find(doc)
     courtesy = _covered(courtesy_matches)
     courtesy_sents = {tokens[m.first].sent for m in courtesy_matches}
+    asking = {tokens[m.first].sent for m in reader.clarifying.find(doc)}
+    asking.update(
+        i for i in range(len(doc.sentences)) if doc.sentence_text(i).rstrip().endswith("?")
+    )
     warn_sents = {tokens[m.first].sent for m in reader.warnings.find(doc)}
     action_sents = {tokens[m.first].sent for m in reader.actions.find(doc)}
     cond_tokens: dict[int, int] = {}  # token → the condition marker that opens its clause part
@@ -83,6 +94,8 @@ def content_units(doc: Doc, reader: UnitReader) -> list[Unit]:
             j += 1
     units: list[Unit] = []
     for sent in range(len(doc.sentences)):
+        if sent in asking:
+            continue
         idx = [i for i, t in enumerate(tokens) if t.sent == sent and i not in courtesy]
         parts: dict[int, list[int]] = {}
         for i in idx:
@@ -90,8 +103,8 @@ def content_units(doc: Doc, reader: UnitReader) -> list[Unit]:
         imperative = any(is_imperative(tokens[i].text) for i in idx)
         for marker, members in sorted(parts.items()):
             keyed = [(i, _content_key(tokens[i], reader.stop)) for i in members]
-            keys = [(i, k) for i, k in keyed if k]
-            if not keys:
+            keys = [(i, k) for i, k in keyed if k and k.isdisjoint(known)]
+            if len(keys) < reader.min_keys:
                 continue
             if sent in courtesy_sents and len(keys) < reader.courtesy_min:
                 continue
@@ -129,7 +142,7 @@ def found(key: frozenset[str], lemmas: frozenset[str]) -> bool:
 
 
 def kept(unit: Unit, lemmas: frozenset[str], share: float) -> bool:
-    """Enough of the unit's words are in the reply: at least `share` of them, and at least one."""
+    """Enough of the unit's words are in the reply: `share` of them rounded up, at least one."""
     need = max(1, math.ceil(share * len(unit.keys) - 1e-9))
     hits = 0
     for key in unit.keys:

@@ -30,6 +30,7 @@ from rewriter.analysis.vocab import (
     style_pattern,
 )
 from rewriter.guard.context import (
+    KIND_REGISTRY,
     Context,
     MessageFields,
     Span,
@@ -471,6 +472,7 @@ KIND_FUNCS: dict[str, Callable[[Rule, Context], list[Violation]]] = {
     "contradiction": check_contradiction,
     "coverage": check_coverage,
 }
+KIND_REGISTRY.update(KIND_FUNCS)
 
 
 def run_rule(rule: Rule, ctx: Context) -> list[Violation]:

@@ -14,8 +14,8 @@ from rewriter.analysis.lexicon import Lexicon
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.units import UnitReader, content_units, kept, reply_lemmas
 from rewriter.analysis.vocab import lexicon_from, raw
-from rewriter.guard.context import Context, MessageFields, compiled
-from rewriter.guard.rules import Rule
+from rewriter.guard.context import Context, MessageFields, compiled, run_other
+from rewriter.guard.rules import Rule, rules_by_id
 from rewriter.models import Violation
 
 
@@ -35,12 +35,19 @@ class CoverageParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     courtesy: list[str] = Field(default_factory=list)
+    # Rules whose `lexicon` is courtesy too (template-phrase: «ваша заявка принята в работу»).
+    courtesy_from: list[str] = Field(default_factory=list)
+    clarifying: list[str] = Field(default_factory=list)
     conditions: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     actions: list[str] = Field(default_factory=list)
     stop: list[str] = Field(default_factory=list)
     share: float = Field(0.4, gt=0, le=1)
     courtesy_min: int = 3
+    min_keys: int = 2
+    # Sentences these rules remove from the draft are meant to go (a promo code to a customer
+    # who is suing): their units need not be kept.
+    except_removed_by: list[str] = Field(default_factory=list)
     kinds: dict[str, str] = Field(default_factory=dict)  # unit kind → what the message calls it
 
 
@@ -133,32 +140,59 @@ def check_contradiction(rule: Rule, ctx: Context) -> list[Violation]:
 def _unit_reader(rule: Rule) -> UnitReader:
     def build() -> UnitReader:
         p = CoverageParams.model_validate(rule.params)
+        courtesy: list[str | dict] = list(p.courtesy)
+        for rid in p.courtesy_from:
+            spec = rules_by_id()[rid].params.get("lexicon") or []
+            courtesy += spec.get("phrases", []) if isinstance(spec, dict) else spec
         return UnitReader(
-            courtesy=Lexicon(p.courtesy, gap=2),
+            courtesy=Lexicon(courtesy, gap=2),
+            clarifying=Lexicon(p.clarifying, gap=1),
             conditions=lexicon_from(p.conditions),
             warnings=lexicon_from(p.warnings, default_gap=2),
             actions=lexicon_from(p.actions),
             stop=frozenset(w.replace("ё", "е") for w in p.stop),
             courtesy_min=p.courtesy_min,
+            min_keys=p.min_keys,
         )
 
     return compiled(rule, "units", build)
+
+
+def _removed_sentences(rule: Rule, ctx: Context, draft_doc: Doc) -> set[int]:
+    """Draft sentences that the rules named in `except_removed_by` would remove."""
+    which = rule.params.get("except_removed_by", [])
+    if not which:
+        return set()
+    draft_ctx = Context(ctx.case, draft_doc.text)
+    out: set[int] = set()
+    for rid in which:
+        for v in run_other(rules_by_id()[rid], draft_ctx):
+            if v.span:
+                out.add(draft_doc.sentence_of(v.span[0]))
+    return out
 
 
 def check_coverage(rule: Rule, ctx: Context) -> list[Violation]:
     draft_doc = _draft_doc(ctx)
     if draft_doc is None:
         return []
-    units = content_units(draft_doc, _unit_reader(rule))
+    known = frozenset(
+        lemma for d in ctx.situation.docs for t in d.tokens for lemma in t.lemmas if len(lemma) > 2
+    )
+    units = content_units(draft_doc, _unit_reader(rule), known)
     if not units:
         return []
     lemmas = reply_lemmas(ctx.doc)
     share = float(rule.params.get("share", 0.4))
     names: dict[str, str] = rule.params.get("kinds", {})
+    missing = [u for u in units if not kept(u, lemmas, share)]
+    if not missing:
+        return []  # the common case: every point of the draft is still there
+    removed = _removed_sentences(rule, ctx, draft_doc)
     out: list[Violation] = []
-    reported: set[int] = set()
-    for unit in units:
-        if unit.sent in reported or kept(unit, lemmas, share):
+    reported: set[int] = set(removed)
+    for unit in missing:
+        if unit.sent in reported:
             continue
         reported.add(unit.sent)
         quote = _clip(draft_doc.sentence_text(unit.sent))
