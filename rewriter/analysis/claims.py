@@ -14,7 +14,7 @@ from typing import Any
 
 from rewriter.analysis.kinship import concept
 from rewriter.analysis.lexicon import Lexicon, grammar
-from rewriter.analysis.morph import main_lemma, part_of_speech
+from rewriter.analysis.morph import is_we_will, main_lemma, part_of_speech
 from rewriter.analysis.text import Doc, Token
 
 # Parts of speech that state something about a subject: finite verbs, infinitives (under a modal),
@@ -48,6 +48,8 @@ class ClaimReader:
     negating_after: frozenset[str]  # «присылать не нужно»: negated right after, they negate
     restrictive: frozenset[str] = frozenset()  # «только специалист»: true of some, not all
     modal_classes: frozenset[str] = frozenset()  # classes whose words govern an infinitive
+    # Classes a company commitment answers yes: «перерасчёт не положен» → «перерасчёт сделаем».
+    commitment_classes: frozenset[str] = frozenset()
 
     @staticmethod
     def build(
@@ -59,6 +61,7 @@ class ClaimReader:
         negating_after: Iterable[str] = (),
         restrictive: Iterable[str] = (),
         modal_classes: Iterable[str] = (),
+        commitment_classes: Iterable[str] = (),
     ) -> ClaimReader:
         lexicons: list[Lexicon] = []
         for name, poles in classes.items():
@@ -75,6 +78,7 @@ class ClaimReader:
             negating_after=frozenset(negating_after),
             restrictive=frozenset(restrictive),
             modal_classes=frozenset("class:" + c for c in modal_classes),
+            commitment_classes=frozenset("class:" + c for c in commitment_classes),
         )
 
 
@@ -229,6 +233,8 @@ def read_claims(doc: Doc, reader: ClaimReader) -> list[Claim]:
         if lemma in reader.stop_predicates or not tok.lemmas.isdisjoint(reader.stop_predicates):
             continue
         spans.append((i, i, "pred:" + concept(lemma), True))
+        if reader.commitment_classes and is_we_will(tok.text):
+            spans.extend((i, i, key, True) for key in sorted(reader.commitment_classes))
     read: list[tuple[int, int, str, bool, bool]] = []
     used: set[int] = set()  # negations spent on a pole word («блокировок нет»)
     for first, last, key, pole in spans:
@@ -289,8 +295,16 @@ def _confirmed(d: Claim, draft: list[Claim], reply: list[Claim]) -> bool:
     «пакет нельзя вскрывать» → «Да, можно: … не вскрывайте пакет» reverses no «нельзя», the
     «можно» is about something else."""
     for g in draft:
-        if g is d or not g.key.startswith("pred:") or g.sent != d.sent or g.clause != d.clause or g.positive != d.positive:
+        if (
+            g is d
+            or not g.key.startswith("pred:")
+            or g.sent != d.sent
+            or g.clause != d.clause
+            or g.positive != d.positive
+        ):
             continue
-        if any(r.key == g.key and r.positive == g.positive and r.objects & g.objects for r in reply):
+        if any(
+            r.key == g.key and r.positive == g.positive and r.objects & g.objects for r in reply
+        ):
             return True
     return False

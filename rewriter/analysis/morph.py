@@ -154,3 +154,9 @@ def main_lemma(word: str) -> str:
         return normalise_word(word)
     parses = analyzer().parse(normalise_word(word))
     return parses[0].normal_form.replace("ё", "е") if parses else normalise_word(word)
+
+
+@lru_cache(maxsize=50_000)
+def is_we_will(word: str) -> bool:
+    """A first-person plural future: the company commits to doing it («сделаем», «вернём»)."""
+    return any({"1per", "plur", "futr"} <= p.tag.grammemes for p in _verb_parses(word))

@@ -66,9 +66,7 @@ def _covered(matches: Iterable) -> set[int]:
     return out
 
 
-def content_units(
-    doc: Doc, reader: UnitReader, known: frozenset[str] = frozenset()
-) -> list[Unit]:
+def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozenset()) -> list[Unit]:
     """The units of `doc`, sentence by sentence; a condition clause is split off its sentence.
     Words of `known` (lemmas the customer used) are context, not the draft's point: a reply may
     leave «выписка» out when the customer asked for the statement. Questions to the customer are

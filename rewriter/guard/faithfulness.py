@@ -29,6 +29,7 @@ class ContradictionParams(BaseModel):
     negating_after: list[str] = Field(default_factory=list)
     restrictive: list[str] = Field(default_factory=list)
     modal_classes: list[str] = Field(default_factory=list)
+    commitment_classes: list[str] = Field(default_factory=list)
 
 
 class CoverageParams(BaseModel):
@@ -99,6 +100,7 @@ def _claim_reader(rule: Rule) -> ClaimReader:
             negating_after=p.negating_after,
             restrictive=p.restrictive,
             modal_classes=p.modal_classes,
+            commitment_classes=p.commitment_classes,
         )
 
     return compiled(rule, "claims", build)
