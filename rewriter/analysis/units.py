@@ -140,8 +140,9 @@ def found(key: frozenset[str], lemmas: frozenset[str]) -> bool:
 
 
 def kept(unit: Unit, lemmas: frozenset[str], share: float) -> bool:
-    """Enough of the unit's words are in the reply: `share` of them rounded up, at least one."""
-    need = max(1, math.ceil(share * len(unit.keys) - 1e-9))
+    """Enough of the unit's words are in the reply: `share` of them (rounded half up), and at
+    least one."""
+    need = max(1, math.floor(share * len(unit.keys) + 0.5))
     hits = 0
     for key in unit.keys:
         if found(key, lemmas):
