@@ -91,6 +91,7 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
             cond_tokens.setdefault(j, m.first)
             j += 1
     units: list[Unit] = []
+    drafts: list[tuple[str, int, list[tuple[int, frozenset[str]]]]] = []
     for sent in range(len(doc.sentences)):
         if sent in asking:
             continue
@@ -114,14 +115,24 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
                 kind = "action"
             else:
                 kind = "event"
-            units.append(
-                Unit(
-                    kind=kind,
-                    sent=sent,
-                    keys=tuple(k for _, k in keys),
-                    words=tuple(tokens[i].text for i, _ in keys),
-                )
+            drafts.append((kind, sent, keys))
+    # A word several units share names the topic («посылка»), not the point of any one of them:
+    # a unit is judged by its own words when it has enough of them.
+    seen: dict[str, int] = {}
+    for _, _, keys in drafts:
+        for lemma in {lemma for _, k in keys for lemma in k}:
+            seen[lemma] = seen.get(lemma, 0) + 1
+    for kind, sent, keys in drafts:
+        own = [(i, k) for i, k in keys if all(seen[lemma] == 1 for lemma in k)]
+        chosen = own if len(own) >= reader.min_keys else keys
+        units.append(
+            Unit(
+                kind=kind,
+                sent=sent,
+                keys=tuple(k for _, k in chosen),
+                words=tuple(tokens[i].text for i, _ in chosen),
             )
+        )
     return units
 
 
