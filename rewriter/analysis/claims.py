@@ -38,8 +38,9 @@ class Claim:
 
 @dataclass(frozen=True)
 class ClaimReader:
-    """The data a reading needs, compiled once per rule: the antonym classes as one lexicon
-    (each phrase tagged with its class and pole: `positive` or `negative`) and the closed word lists."""
+    """The data a reading needs, compiled once per rule: the antonym classes, one lexicon each
+    (every phrase tagged with its class and pole, `positive` or `negative`), and the closed
+    word lists."""
 
     poles: tuple[Lexicon, ...]  # one per class: a word may answer several («приостановлен»)
     stop_predicates: frozenset[str]  # courtesy and auxiliary verbs: no claim about the case
@@ -167,12 +168,14 @@ def _negator(
     if pos not in ("INFN", "NOUN"):
         return None
     n = len(tokens)
+    crossed_comma = False
     for j in range(last + 1, min(n, last + 1 + _AFTER_WINDOW)):
         if tokens[j].sent != tokens[first].sent:
             break
         gap = doc.text[tokens[j - 1].end : tokens[j].start]
         if (_BREAK_CHARS - {","}) & set(gap) or tokens[j].norm in grammar("new_clause"):
             break
+        crossed_comma = crossed_comma or "," in gap
         norm = tokens[j].norm
         if pos == "NOUN":
             if norm == "нет" and j - last <= 3:
@@ -180,8 +183,18 @@ def _negator(
             continue
         if norm in ("нельзя", "невозможно"):
             return j
-        if norm in ("не", "ни") and j + 1 < n and not tokens[j + 1].lemmas.isdisjoint(modals):
-            return j
+        if norm in ("не", "ни") and j + 1 < n:
+            nxt = tokens[j + 1]
+            if not nxt.lemmas.isdisjoint(modals):
+                return j
+            # «вернуть деньги не предусмотрено»: the infinitive under a negated predicate of
+            # the same clause («выключить…, тогда деньги не спишутся» is another clause)
+            if (
+                not crossed_comma
+                and nxt.lemmas.isdisjoint(reader.not_negating)
+                and part_of_speech(nxt.text) in PREDICATE_POS
+            ):
+                return j
         if part_of_speech(tokens[j].text) in PREDICATE_POS:
             return None  # another predicate first: «перейти можно…, платить не нужно»
     return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rewriter.analysis.claims import clause_ids
 from rewriter.analysis.kinship import related
@@ -41,6 +41,7 @@ class UnitReader:
     warnings: Lexicon  # «никому», «не сообщайте», «осторожно», «учтите»
     actions: Lexicon  # «нужно», «необходимо», «следует», «просим»
     stop: frozenset[str]  # lemmas that carry no content of their own
+    contrasts: Lexicon = field(default_factory=lambda: Lexicon([]))  # «но», «иначе», «дальше»
     courtesy_min: int = 3  # a sentence with a courtesy phrase is a unit only with this many keys
     min_keys: int = 2  # «Проверяем.» is a holding phrase, not a point a reply must keep
 
@@ -84,11 +85,15 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
     )
     warn_sents = {tokens[m.first].sent for m in reader.warnings.find(doc)}
     action_sents = {tokens[m.first].sent for m in reader.actions.find(doc)}
-    cond_tokens: dict[int, int] = {}  # token → the condition marker that opens its clause part
-    for m in reader.conditions.find(doc):
-        j = m.first
-        while j < len(tokens) and clauses[j] == clauses[m.first]:
-            cond_tokens.setdefault(j, m.first)
+    cond_tokens: dict[int, int] = {}  # token → the marker that opens its clause part
+    marks = [(m.first, "condition") for m in reader.conditions.find(doc)]
+    marks += [(m.first, "contrast") for m in reader.contrasts.find(doc)]
+    kinds_at: dict[int, str] = {}
+    for first, what in sorted(marks):
+        kinds_at.setdefault(first, what)
+        j = first
+        while j < len(tokens) and clauses[j] == clauses[first]:
+            cond_tokens.setdefault(j, first)
             j += 1
     units: list[Unit] = []
     drafts: list[tuple[str, int, list[tuple[int, frozenset[str]]]]] = []
@@ -107,7 +112,7 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
                 continue
             if sent in courtesy_sents and len(keys) < reader.courtesy_min:
                 continue
-            if marker >= 0:
+            if marker >= 0 and kinds_at[marker] == "condition":
                 kind = "condition"
             elif sent in warn_sents:
                 kind = "warning"
@@ -118,12 +123,11 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
             drafts.append((kind, sent, keys))
     # A word several units share names the topic («посылка»), not the point of any one of them:
     # a unit is judged by its own words when it has enough of them.
-    seen: dict[str, int] = {}
-    for _, _, keys in drafts:
-        for lemma in {lemma for _, k in keys for lemma in k}:
-            seen[lemma] = seen.get(lemma, 0) + 1
-    for kind, sent, keys in drafts:
-        own = [(i, k) for i, k in keys if all(seen[lemma] == 1 for lemma in k)]
+    for n, (kind, sent, keys) in enumerate(drafts):
+        others = {
+            lemma for m, (_, _, ks) in enumerate(drafts) if m != n for _, k in ks for lemma in k
+        }
+        own = [(i, k) for i, k in keys if not any(related(a, b) for a in k for b in others)]
         chosen = own if len(own) >= reader.min_keys else keys
         units.append(
             Unit(

@@ -40,6 +40,7 @@ class CoverageParams(BaseModel):
     courtesy_from: list[str] = Field(default_factory=list)
     clarifying: list[str] = Field(default_factory=list)
     conditions: list[str] = Field(default_factory=list)
+    contrasts: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     actions: list[str] = Field(default_factory=list)
     stop: list[str] = Field(default_factory=list)
@@ -150,6 +151,7 @@ def _unit_reader(rule: Rule) -> UnitReader:
             courtesy=Lexicon(courtesy, gap=2),
             clarifying=Lexicon(p.clarifying, gap=1),
             conditions=lexicon_from(p.conditions),
+            contrasts=lexicon_from(p.contrasts),
             warnings=lexicon_from(p.warnings, default_gap=2),
             actions=lexicon_from(p.actions),
             stop=frozenset(w.replace("ё", "е") for w in p.stop),
