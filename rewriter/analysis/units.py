@@ -29,6 +29,7 @@ class Unit:
     sent: int
     keys: tuple[frozenset[str], ...]  # per content word: its lemmas
     words: tuple[str, ...]  # the same words as written, for reports
+    numbers: tuple[str, ...] = ()  # digit runs: kept ones count for the unit, lost ones don't
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
             cond_tokens.setdefault(j, first)
             j += 1
     units: list[Unit] = []
-    drafts: list[tuple[str, int, list[tuple[int, frozenset[str]]]]] = []
+    drafts: list[tuple[str, int, list[tuple[int, frozenset[str]]], tuple[str, ...]]] = []
     for sent in range(len(doc.sentences)):
         if sent in asking:
             continue
@@ -120,12 +121,13 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
                 kind = "action"
             else:
                 kind = "event"
-            drafts.append((kind, sent, keys))
+            numbers = tuple(n for i in members for n in _DIGITS.findall(tokens[i].text))
+            drafts.append((kind, sent, keys, numbers))
     # A word several units share names the topic («посылка»), not the point of any one of them:
     # a unit is judged by its own words when it has enough of them.
-    for n, (kind, sent, keys) in enumerate(drafts):
+    for n, (kind, sent, keys, numbers) in enumerate(drafts):
         others = {
-            lemma for m, (_, _, ks) in enumerate(drafts) if m != n for _, k in ks for lemma in k
+            lemma for m, (_, _, ks, _) in enumerate(drafts) if m != n for _, k in ks for lemma in k
         }
         own = [(i, k) for i, k in keys if not any(related(a, b) for a in k for b in others)]
         chosen = own if len(own) >= reader.min_keys else keys
@@ -135,6 +137,7 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
                 sent=sent,
                 keys=tuple(k for _, k in chosen),
                 words=tuple(tokens[i].text for i, _ in chosen),
+                numbers=numbers,
             )
         )
     return units
@@ -156,9 +159,13 @@ def found(key: frozenset[str], lemmas: frozenset[str]) -> bool:
 
 def kept(unit: Unit, lemmas: frozenset[str], share: float) -> bool:
     """Enough of the unit's words are in the reply: `share` of them (rounded half up), and at
-    least one."""
-    need = max(1, math.floor(share * len(unit.keys) + 0.5))
-    hits = 0
+    least one. A number of the unit the reply keeps («с 15:00 до 18:00») counts as a kept word;
+    a number it drops is lost-fact's finding, not this one's."""
+    kept_numbers = sum(1 for n in unit.numbers if n in lemmas)
+    need = max(1, math.floor(share * (len(unit.keys) + kept_numbers) + 0.5))
+    hits = kept_numbers
+    if hits >= need:
+        return True
     for key in unit.keys:
         if found(key, lemmas):
             hits += 1
