@@ -115,24 +115,23 @@ def _is_content_noun(tok: Token) -> bool:
     return part_of_speech(tok.text) == "NOUN"
 
 
-def _objects(doc: Doc, clauses: list[int], idx: list[int], skip: set[int]) -> frozenset[str]:
-    """What a predicate is about: the nouns of its clause, or of its sentence when the clause
-    names none («продлить его нельзя»: «его» is the sentence's «пробный период»)."""
-    tokens = doc.tokens
-    clause = clauses[idx[0]]
-    own = [
-        i
-        for i in range(len(tokens))
-        if clauses[i] == clause and i not in skip and _is_content_noun(tokens[i])
-    ]
-    if not own:
-        sent = tokens[idx[0]].sent
-        own = [
-            i
-            for i in range(len(tokens))
-            if tokens[i].sent == sent and i not in skip and _is_content_noun(tokens[i])
-        ]
-    return frozenset(concept(main_lemma(tokens[i].text)) for i in own)
+class _Nouns:
+    """The noun concepts of each clause and sentence of a doc, computed once per reading."""
+
+    def __init__(self, doc: Doc, clauses: list[int], skip: set[int]) -> None:
+        self.by_clause: dict[int, set[str]] = {}
+        self.by_sent: dict[int, set[str]] = {}
+        for i, tok in enumerate(doc.tokens):
+            if i in skip or not _is_content_noun(tok):
+                continue
+            key = concept(main_lemma(tok.text))
+            self.by_clause.setdefault(clauses[i], set()).add(key)
+            self.by_sent.setdefault(tok.sent, set()).add(key)
+
+    def about(self, clause: int, sent: int) -> frozenset[str]:
+        """What a predicate is about: the nouns of its clause, or of its sentence when the
+        clause names none («продлить его нельзя»: «его» is the sentence's «пробный период»)."""
+        return frozenset(self.by_clause.get(clause) or self.by_sent.get(sent) or ())
 
 
 def _negator(
@@ -221,15 +220,16 @@ def _hypothetical(doc: Doc, clauses: list[int], first: int, reader: ClaimReader)
     return doc.sentence_text(tokens[first].sent).rstrip().endswith("?")
 
 
-def read_claims(doc: Doc, reader: ClaimReader) -> list[Claim]:
-    """Every asserted claim of `doc`, status classes first, then the other predicates."""
+def read_claims(doc: Doc, reader: ClaimReader, wanted: frozenset[str] | None = None) -> list[Claim]:
+    """Every asserted claim of `doc`, status classes first, then the other predicates. With
+    `wanted`, only claims with those keys (a reply is read for what its draft claims)."""
     tokens = doc.tokens
     if not tokens:
         return []
     clauses = clause_ids(doc)
     quoted = quoted_tokens(doc)
     negators = grammar("negations")
-    claims: list[Claim] = []
+    stop = reader.stop_predicates
     taken: set[int] = set()
     spans: list[tuple[int, int, str, bool]] = []
     for lexicon in reader.poles:
@@ -237,17 +237,19 @@ def read_claims(doc: Doc, reader: ClaimReader) -> list[Claim]:
             extra = m.phrase.extra or {}
             spans.append((m.first, m.last, "class:" + extra["cls"], bool(extra["positive"])))
             taken.update(range(m.first, m.last + 1))
+    commitments = sorted(reader.commitment_classes)
+    if wanted is not None:
+        commitments = [k for k in commitments if k in wanted]
     for i, tok in enumerate(tokens):
-        if i in taken or tok.norm in negators:
+        if i in taken or tok.norm in negators or not tok.lemmas.isdisjoint(stop):
             continue
         if part_of_speech(tok.text) not in PREDICATE_POS:
             continue
-        lemma = main_lemma(tok.text)
-        if lemma in reader.stop_predicates or not tok.lemmas.isdisjoint(reader.stop_predicates):
-            continue
-        spans.append((i, i, "pred:" + concept(lemma), True))
-        if reader.commitment_classes and is_we_will(tok.text):
-            spans.extend((i, i, key, True) for key in sorted(reader.commitment_classes))
+        key = "pred:" + concept(main_lemma(tok.text))
+        if wanted is None or key in wanted:
+            spans.append((i, i, key, True))
+        if commitments and is_we_will(tok.text):
+            spans.extend((i, i, k, True) for k in commitments)
     read: list[tuple[int, int, str, bool, bool]] = []
     used: set[int] = set()  # negations spent on a pole word («блокировок нет»)
     for first, last, key, pole in spans:
@@ -257,19 +259,21 @@ def read_claims(doc: Doc, reader: ClaimReader) -> list[Claim]:
         if negator is not None and negator > last:
             used.add(negator)
         read.append((first, last, key, pole, negator is not None))
+    nouns = _Nouns(doc, clauses, taken)
+    claims: list[Claim] = []
     for first, last, key, pole, negated in read:
-        if first in used:
+        if first in used or (wanted is not None and key not in wanted):
             continue
-        objects = _objects(doc, clauses, list(range(first, last + 1)), taken)
+        sent = tokens[first].sent
         claims.append(
             Claim(
                 key=key,
                 positive=pole != negated,
-                sent=tokens[first].sent,
+                sent=sent,
                 clause=clauses[first],
                 start=tokens[first].start,
                 end=tokens[last].end,
-                objects=objects,
+                objects=nouns.about(clauses[first], sent),
             )
         )
     return claims

@@ -117,7 +117,9 @@ def check_contradiction(rule: Rule, ctx: Context) -> list[Violation]:
         return []
     out: list[Violation] = []
     seen: set[int] = set()
-    for d, r in reversals(draft_claims, read_claims(ctx.doc, reader), reader.modal_classes):
+    wanted = frozenset(c.key for c in draft_claims)
+    reply_claims = read_claims(ctx.doc, reader, wanted)
+    for d, r in reversals(draft_claims, reply_claims, reader.modal_classes):
         if r.start in seen:
             continue
         seen.add(r.start)
