@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from rewriter.analysis.claims import ClaimReader, read_claims, reversals
-from rewriter.analysis.kinship import aspect_stem, concept, related
+from rewriter.analysis.kinship import KinIndex, aspect_stem, concept, related
 from rewriter.analysis.lexicon import Lexicon
 from rewriter.analysis.text import analyse
-from rewriter.analysis.units import UnitReader, content_units, kept, reply_lemmas
+from rewriter.analysis.units import ReplyWords, UnitReader, content_units, kept
 from rewriter.guard.faithfulness import PARAMS_SCHEMAS
 from rewriter.guard.rules import KINDS
 
@@ -166,7 +166,7 @@ def test_questions_and_known_words_are_no_units() -> None:
 )
 def test_kept(draft: str, reply: str, keeps: bool) -> None:
     (unit,) = content_units(analyse(draft), UNITS)
-    assert kept(unit, reply_lemmas(analyse(reply)), 0.4) is keeps
+    assert kept(unit, ReplyWords(analyse(reply)), 0.4) is keeps
 
 
 @pytest.mark.parametrize(
@@ -180,6 +180,22 @@ def test_kept(draft: str, reply: str, keeps: bool) -> None:
 )
 def test_related(a: str, b: str) -> None:
     assert related(a, b)
+
+
+def test_kin_index_answers_as_related_does() -> None:
+    words = ["блокировка", "звонок", "возврат", "изменение", "отказ", "пароль", "доставка"]
+    probes = [
+        "заблокировать",
+        "позвонить",
+        "вернуть",
+        "измениться",
+        "оказать",
+        "парковка",
+        "доступ",
+    ]
+    index = KinIndex(words)
+    for probe in probes:
+        assert index.has_kin(probe) == any(related(probe, w) for w in words), probe
 
 
 def test_unrelated() -> None:

@@ -8,8 +8,9 @@ nouns of its clause). «Заявка отклонена» and «заявку н�
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rewriter.analysis.kinship import concept
@@ -83,7 +84,8 @@ class ClaimReader:
         )
 
 
-def clause_ids(doc: Doc) -> list[int]:
+@lru_cache(maxsize=256)
+def clause_ids(doc: Doc) -> tuple[int, ...]:
     """A clause number per token: a new clause at each sentence and at each comma, colon,
     semicolon, dash or bracket between two words."""
     out: list[int] = []
@@ -96,7 +98,7 @@ def clause_ids(doc: Doc) -> list[int]:
             if prev.sent != tok.sent or _BREAK_CHARS & set(gap) or " - " in gap:
                 clause += 1
         out.append(clause)
-    return out
+    return tuple(out)
 
 
 def quoted_tokens(doc: Doc) -> set[int]:
@@ -118,7 +120,7 @@ def _is_content_noun(tok: Token) -> bool:
 class _Nouns:
     """The noun concepts of each clause and sentence of a doc, computed once per reading."""
 
-    def __init__(self, doc: Doc, clauses: list[int], skip: set[int]) -> None:
+    def __init__(self, doc: Doc, clauses: Sequence[int], skip: set[int]) -> None:
         self.by_clause: dict[int, set[str]] = {}
         self.by_sent: dict[int, set[str]] = {}
         for i, tok in enumerate(doc.tokens):
@@ -135,7 +137,7 @@ class _Nouns:
 
 
 def _negator(
-    doc: Doc, clauses: list[int], first: int, last: int, reader: ClaimReader
+    doc: Doc, clauses: Sequence[int], first: int, last: int, reader: ClaimReader
 ) -> int | None:
     """Negation scope of the predicate tokens first..last: a negation up to three words before
     it in its clause («не был одобрен», «никаких блокировок»; «без» only right before a noun),
@@ -199,7 +201,7 @@ def _negator(
     return None
 
 
-def _hypothetical(doc: Doc, clauses: list[int], first: int, reader: ClaimReader) -> bool:
+def _hypothetical(doc: Doc, clauses: Sequence[int], first: int, reader: ClaimReader) -> bool:
     """A condition, a purpose or a question: «если карта не придёт», «чтобы разблокировать»,
     «можно ли вернуть», «Вы получили код?». A restricted claim («меняет только мастер») is
     skipped too: its negation for someone else («самому поменять не получится») agrees."""

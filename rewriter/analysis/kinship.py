@@ -5,6 +5,7 @@ free to change a noun into a verb or a verb's aspect."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache, lru_cache
 
 from rewriter.analysis.vocab import raw
@@ -78,3 +79,39 @@ def related(a: str, b: str) -> bool:
         if 0 <= at <= 4:
             return True
     return False
+
+
+class KinIndex:
+    """`related` against a whole set of lemmas at once, in constant time per question: the
+    lemmas themselves, their synonym groups, their stems, and every four- or five-letter window
+    that starts within four letters of their beginning (where a stem of a related word sits)."""
+
+    def __init__(self, lemmas: Iterable[str]) -> None:
+        groups = _groups()
+        self.exact: set[str] = set()
+        self.groups: set[str] = set()
+        self.windows: set[str] = set()
+        self.stems: set[str] = set()
+        for b in lemmas:
+            self.exact.add(b)
+            group = groups.get(b)
+            if group is not None:
+                self.groups.add(group)
+            if len(b) >= 4:
+                self.stems.add(_stem(b))
+                self.windows.update(_windows(b))
+
+    def has_kin(self, a: str) -> bool:
+        if a in self.exact:
+            return True
+        group = _groups().get(a)
+        if group is not None and group in self.groups:
+            return True
+        if len(a) < 4:
+            return False
+        return _stem(a) in self.windows or not self.stems.isdisjoint(_windows(a))
+
+
+@lru_cache(maxsize=100_000)
+def _windows(word: str) -> frozenset[str]:
+    return frozenset(word[i : i + n] for i in range(5) for n in (4, 5) if i + n <= len(word))

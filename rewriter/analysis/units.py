@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rewriter.analysis.claims import clause_ids
-from rewriter.analysis.kinship import related
+from rewriter.analysis.kinship import KinIndex
 from rewriter.analysis.lexicon import Lexicon
 from rewriter.analysis.morph import is_imperative, is_name, part_of_speech
 from rewriter.analysis.text import Doc, Token
@@ -98,10 +98,13 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
             j += 1
     units: list[Unit] = []
     drafts: list[tuple[str, int, list[tuple[int, frozenset[str]]], tuple[str, ...]]] = []
-    for sent in range(len(doc.sentences)):
+    by_sent: dict[int, list[int]] = {}
+    for i, t in enumerate(tokens):
+        if i not in courtesy:
+            by_sent.setdefault(t.sent, []).append(i)
+    for sent, idx in by_sent.items():
         if sent in asking:
             continue
-        idx = [i for i, t in enumerate(tokens) if t.sent == sent and i not in courtesy]
         parts: dict[int, list[int]] = {}
         for i in idx:
             parts.setdefault(cond_tokens.get(i, -1), []).append(i)
@@ -126,10 +129,10 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
     # A word several units share names the topic («посылка»), not the point of any one of them:
     # a unit is judged by its own words when it has enough of them.
     for n, (kind, sent, keys, numbers) in enumerate(drafts):
-        others = {
+        others = KinIndex(
             lemma for m, (_, _, ks, _) in enumerate(drafts) if m != n for _, k in ks for lemma in k
-        }
-        own = [(i, k) for i, k in keys if not any(related(a, b) for a in k for b in others)]
+        )
+        own = [(i, k) for i, k in keys if not any(map(others.has_kin, k))]
         chosen = own if len(own) >= reader.min_keys else keys
         units.append(
             Unit(
@@ -143,25 +146,27 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
     return units
 
 
-def reply_lemmas(doc: Doc) -> frozenset[str]:
-    """Every lemma of the reply, and every run of digits in it: «8-800-301» keeps «800»."""
-    found = {lemma for t in doc.tokens for lemma in t.lemmas}
-    found.update(_DIGITS.findall(doc.text))
-    return frozenset(found)
+class ReplyWords:
+    """What a reply says, for asking whether a unit's word is in it: every lemma (as a
+    KinIndex, so synonyms and related words count) and every run of digits («8-800-301» keeps
+    «800»)."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.lemmas = frozenset(lemma for t in doc.tokens for lemma in t.lemmas)
+        self.digits = frozenset(_DIGITS.findall(doc.text))
+        self.kin = KinIndex(self.lemmas)
 
 
-def found(key: frozenset[str], lemmas: frozenset[str]) -> bool:
+def found(key: frozenset[str], reply: ReplyWords) -> bool:
     """A unit word is in the reply: one of its lemmas, a synonym or a related word."""
-    if not key.isdisjoint(lemmas):
-        return True
-    return any(related(k, lemma) for k in key for lemma in lemmas)
+    return not key.isdisjoint(reply.lemmas) or any(map(reply.kin.has_kin, key))
 
 
-def kept(unit: Unit, lemmas: frozenset[str], share: float) -> bool:
+def kept(unit: Unit, lemmas: ReplyWords, share: float) -> bool:
     """Enough of the unit's words are in the reply: `share` of them (rounded half up), and at
     least one. A number of the unit the reply keeps («с 15:00 до 18:00») counts as a kept word;
     a number it drops is lost-fact's finding, not this one's."""
-    kept_numbers = sum(1 for n in unit.numbers if n in lemmas)
+    kept_numbers = sum(1 for n in unit.numbers if n in lemmas.digits)
     need = max(1, math.floor(share * (len(unit.keys) + kept_numbers) + 0.5))
     hits = kept_numbers
     if hits >= need:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rewriter.analysis.claims import ClaimReader, read_claims, reversals
 from rewriter.analysis.lexicon import Lexicon
 from rewriter.analysis.text import Doc, analyse
-from rewriter.analysis.units import UnitReader, content_units, kept, reply_lemmas
+from rewriter.analysis.units import ReplyWords, UnitReader, content_units, kept
 from rewriter.analysis.vocab import lexicon_from, raw
 from rewriter.guard.context import Context, MessageFields, compiled, run_other
 from rewriter.guard.rules import Rule, rules_by_id
@@ -64,6 +64,8 @@ _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
 def _russian(text: str) -> bool:
     """Mostly Cyrillic letters: English UI labels inside a Russian reply still count as Russian."""
+    if not _LATIN.search(text):
+        return _CYRILLIC.search(text) is not None
     cyr = len(_CYRILLIC.findall(text))
     return cyr > 0 and cyr >= 2 * len(_LATIN.findall(text))
 
@@ -188,7 +190,7 @@ def check_coverage(rule: Rule, ctx: Context) -> list[Violation]:
     units = content_units(draft_doc, _unit_reader(rule), known)
     if not units:
         return []
-    lemmas = reply_lemmas(ctx.doc)
+    lemmas = ReplyWords(ctx.doc)
     share = float(rule.params.get("share", 0.4))
     names: dict[str, str] = rule.params.get("kinds", {})
     missing = [u for u in units if not kept(u, lemmas, share)]
