@@ -22,6 +22,7 @@ from rewriter.analysis.text import Doc, Token
 # short participles («заблокирована»), short adjectives («активен») and predicatives («нужно»).
 PREDICATE_POS = frozenset({"VERB", "INFN", "PRTS", "ADJS", "PRED"})
 _BREAK_CHARS = frozenset(",;:—–()\n")
+_BREAK = re.compile(r"[,;:—–()\n]| - ")
 _QUOTED = re.compile(r"«[^«»\n]*»|\"[^\"\n]*\"|“[^”\n]*”")
 _AFTER_WINDOW = 8  # «вернуть деньги за этот период, к сожалению, не сможем»
 
@@ -52,6 +53,7 @@ class ClaimReader:
     modal_classes: frozenset[str] = frozenset()  # classes whose words govern an infinitive
     # Classes a company commitment answers yes: «перерасчёт не положен» → «перерасчёт сделаем».
     commitment_classes: frozenset[str] = frozenset()
+    pole_keys: frozenset[str] = frozenset()  # every content word of every pole, as Doc keys
 
     @staticmethod
     def build(
@@ -72,6 +74,15 @@ class ClaimReader:
                 for phrase in poles.get(pole, []) or []:
                     phrases.append({"phrase": phrase, "cls": name, "positive": positive})
             lexicons.append(Lexicon(phrases, gap=1))
+        function_words = grammar("function_words")
+        pole_keys = frozenset(
+            key
+            for lexicon in lexicons
+            for phrase in lexicon.phrases
+            for word in phrase.words
+            if word.values.isdisjoint(function_words)
+            for key in (word.values if word.kind == "lemma" else {"=" + v for v in word.values})
+        )
         return ClaimReader(
             poles=tuple(lexicons),
             stop_predicates=frozenset(stop_predicates),
@@ -81,6 +92,7 @@ class ClaimReader:
             restrictive=frozenset(restrictive),
             modal_classes=frozenset("class:" + c for c in modal_classes),
             commitment_classes=frozenset("class:" + c for c in commitment_classes),
+            pole_keys=pole_keys,
         )
 
 
@@ -88,15 +100,20 @@ class ClaimReader:
 def clause_ids(doc: Doc) -> tuple[int, ...]:
     """A clause number per token: a new clause at each sentence and at each comma, colon,
     semicolon, dash or bracket between two words."""
+    breaks = [m.start() for m in _BREAK.finditer(doc.text)]
     out: list[int] = []
     clause = 0
-    tokens = doc.tokens
-    for i, tok in enumerate(tokens):
-        if i:
-            prev = tokens[i - 1]
-            gap = doc.text[prev.end : tok.start]
-            if prev.sent != tok.sent or _BREAK_CHARS & set(gap) or " - " in gap:
+    k = 0  # the next break not yet passed
+    prev = None
+    for tok in doc.tokens:
+        if prev is not None:
+            crossed = False
+            while k < len(breaks) and breaks[k] < tok.start:
+                crossed = crossed or breaks[k] >= prev.end
+                k += 1
+            if crossed or prev.sent != tok.sent:
                 clause += 1
+        prev = tok
         out.append(clause)
     return tuple(out)
 
@@ -279,6 +296,24 @@ def read_claims(doc: Doc, reader: ClaimReader, wanted: frozenset[str] | None = N
             )
         )
     return claims
+
+
+def may_reverse(draft: Doc, reply: Doc, reader: ClaimReader) -> bool:
+    """A cheap test before reading claims: a reversal needs a negation that one text has and
+    the other lacks, a status word of one that the other lacks, or a commitment («сделаем») the
+    draft does not make. Most rewrites keep all three, and then nothing needs reading."""
+    negations = grammar("negations")
+    if sorted(t.norm for t in draft.tokens if t.norm in negations) != sorted(
+        t.norm for t in reply.tokens if t.norm in negations
+    ):
+        return True
+    poles = reader.pole_keys
+    if (draft.keys & poles) != (reply.keys & poles):
+        return True
+    if reader.commitment_classes:
+        said = draft.keys
+        return any("=" + t.norm not in said and is_we_will(t.text) for t in reply.tokens)
+    return False
 
 
 def reversals(

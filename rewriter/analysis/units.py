@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rewriter.analysis.claims import clause_ids
 from rewriter.analysis.kinship import KinIndex
@@ -128,11 +129,10 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
             drafts.append((kind, sent, keys, numbers))
     # A word several units share names the topic («посылка»), not the point of any one of them:
     # a unit is judged by its own words when it has enough of them.
+    indexes = [KinIndex(lemma for _, k in ks for lemma in k) for _, _, ks, _ in drafts]
     for n, (kind, sent, keys, numbers) in enumerate(drafts):
-        others = KinIndex(
-            lemma for m, (_, _, ks, _) in enumerate(drafts) if m != n for _, k in ks for lemma in k
-        )
-        own = [(i, k) for i, k in keys if not any(map(others.has_kin, k))]
+        others = [index for m, index in enumerate(indexes) if m != n]
+        own = [(i, k) for i, k in keys if not any(o.has_kin(a) for o in others for a in k)]
         chosen = own if len(own) >= reader.min_keys else keys
         units.append(
             Unit(
@@ -152,9 +152,12 @@ class ReplyWords:
     «800»)."""
 
     def __init__(self, doc: Doc) -> None:
-        self.lemmas = frozenset(lemma for t in doc.tokens for lemma in t.lemmas)
+        self.lemmas = doc.keys  # every lemma, and every form as «=form»
         self.digits = frozenset(_DIGITS.findall(doc.text))
-        self.kin = KinIndex(self.lemmas)
+
+    @cached_property
+    def kin(self) -> KinIndex:  # built only when a word is not in the reply as it is
+        return KinIndex(k for k in self.lemmas if not k.startswith("="))
 
 
 def found(key: frozenset[str], reply: ReplyWords) -> bool:

@@ -9,7 +9,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rewriter.analysis.claims import ClaimReader, read_claims, reversals
+from rewriter.analysis.claims import ClaimReader, may_reverse, read_claims, reversals
 from rewriter.analysis.lexicon import Lexicon
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.units import ReplyWords, UnitReader, content_units, kept
@@ -114,6 +114,8 @@ def check_contradiction(rule: Rule, ctx: Context) -> list[Violation]:
     if draft_doc is None:
         return []
     reader = _claim_reader(rule)
+    if not may_reverse(draft_doc, ctx.doc, reader):
+        return []
     draft_claims = read_claims(draft_doc, reader)
     if not draft_claims:
         return []
@@ -184,10 +186,18 @@ def check_coverage(rule: Rule, ctx: Context) -> list[Violation]:
     draft_doc = _draft_doc(ctx)
     if draft_doc is None:
         return []
+    reply_keys = ctx.doc.keys
+    reader = _unit_reader(rule)
+    if all(
+        not t.lemmas.isdisjoint(reply_keys) or not t.lemmas.isdisjoint(reader.stop)
+        for t in draft_doc.tokens
+        if len(t.norm) > 2 and not t.text.isdigit()
+    ):
+        return []  # every content word of the draft is in the reply: nothing can be missing
     known = frozenset(
         lemma for d in ctx.situation.docs for t in d.tokens for lemma in t.lemmas if len(lemma) > 2
     )
-    units = content_units(draft_doc, _unit_reader(rule), known)
+    units = content_units(draft_doc, reader, known)
     if not units:
         return []
     lemmas = ReplyWords(ctx.doc)
