@@ -16,7 +16,7 @@ from typing import Any
 from rewriter.analysis.kinship import concept
 from rewriter.analysis.lexicon import Lexicon, grammar
 from rewriter.analysis.morph import is_we_will, main_lemma, part_of_speech
-from rewriter.analysis.text import Doc, Token
+from rewriter.analysis.text import Doc
 
 # Parts of speech that state something about a subject: finite verbs, infinitives (under a modal),
 # short participles («заблокирована»), short adjectives («активен») and predicatives («нужно»).
@@ -126,12 +126,18 @@ def quoted_tokens(doc: Doc) -> set[int]:
     return {i for i, t in enumerate(doc.tokens) if any(s < t.start < e for s, e in spans)}
 
 
-def _is_content_noun(tok: Token) -> bool:
-    if tok.text.isdigit():
-        return True
-    if tok.text.isascii() and tok.text.isalpha():
-        return len(tok.text) > 1
-    return part_of_speech(tok.text) == "NOUN"
+@lru_cache(maxsize=100_000)
+def _word(text: str) -> tuple[str, str, bool]:
+    """(part of speech, concept of the likely lemma, a content noun?) of a word, once per word:
+    every reading asks all three of nearly every token."""
+    pos = part_of_speech(text)
+    if text.isdigit():
+        noun = True
+    elif text.isascii() and text.isalpha():
+        noun = len(text) > 1
+    else:
+        noun = pos == "NOUN"
+    return pos, concept(main_lemma(text)), noun
 
 
 class _Nouns:
@@ -141,9 +147,9 @@ class _Nouns:
         self.by_clause: dict[int, set[str]] = {}
         self.by_sent: dict[int, set[str]] = {}
         for i, tok in enumerate(doc.tokens):
-            if i in skip or not _is_content_noun(tok):
+            _, key, noun = _word(tok.text)
+            if not noun or i in skip:
                 continue
-            key = concept(main_lemma(tok.text))
             self.by_clause.setdefault(clauses[i], set()).add(key)
             self.by_sent.setdefault(tok.sent, set()).add(key)
 
@@ -182,7 +188,7 @@ def _negator(
         if norm in ("не", "ни") and not tokens[j + 1].lemmas.isdisjoint(reader.not_negating):
             continue
         return j
-    pos = part_of_speech(tokens[first].text)
+    pos = _word(tokens[first].text)[0]
     if pos not in ("INFN", "NOUN"):
         return None
     n = len(tokens)
@@ -210,10 +216,10 @@ def _negator(
             if (
                 not crossed_comma
                 and nxt.lemmas.isdisjoint(reader.not_negating)
-                and part_of_speech(nxt.text) in PREDICATE_POS
+                and _word(nxt.text)[0] in PREDICATE_POS
             ):
                 return j
-        if part_of_speech(tokens[j].text) in PREDICATE_POS:
+        if _word(tokens[j].text)[0] in PREDICATE_POS:
             return None  # another predicate first: «перейти можно…, платить не нужно»
     return None
 
@@ -262,9 +268,10 @@ def read_claims(doc: Doc, reader: ClaimReader, wanted: frozenset[str] | None = N
     for i, tok in enumerate(tokens):
         if i in taken or tok.norm in negators or not tok.lemmas.isdisjoint(stop):
             continue
-        if part_of_speech(tok.text) not in PREDICATE_POS:
+        pos, lemma_key, _ = _word(tok.text)
+        if pos not in PREDICATE_POS:
             continue
-        key = "pred:" + concept(main_lemma(tok.text))
+        key = "pred:" + lemma_key
         if wanted is None or key in wanted:
             spans.append((i, i, key, True))
         if commitments and is_we_will(tok.text):

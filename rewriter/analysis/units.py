@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from rewriter.analysis.claims import clause_ids
 from rewriter.analysis.kinship import KinIndex
@@ -48,18 +48,27 @@ class UnitReader:
     min_keys: int = 2  # «Проверяем.» is a holding phrase, not a point a reply must keep
 
 
+@lru_cache(maxsize=100_000)
+def _word_key(text: str, norm: str, lemmas: frozenset[str]) -> frozenset[str] | None:
+    """The lemmas a content word is looked up by, or None for a word that carries no content
+    of its own: a number (lost-fact's to guard, and a rewrite may spell it out), a function
+    word, a name (the customer's, in a greeting). Stop words are the reader's to remove."""
+    if text.isdigit():
+        return None
+    if text.isascii():
+        return frozenset({norm}) if len(text) > 1 and text.isalpha() else None
+    if len(norm) < 3 or part_of_speech(text) not in CONTENT_POS:
+        return None
+    if text[:1].isupper() and is_name(text):
+        return None
+    return lemmas - {norm} or lemmas
+
+
 def _content_key(tok: Token, stop: frozenset[str]) -> frozenset[str] | None:
-    if tok.text.isdigit():
-        return None  # numbers are lost-fact's to guard, and a rewrite may spell them out
-    if tok.text.isascii():
-        return frozenset({tok.norm}) if len(tok.text) > 1 and tok.text.isalpha() else None
-    if len(tok.norm) < 3 or not tok.lemmas.isdisjoint(stop):
-        return None
-    if part_of_speech(tok.text) not in CONTENT_POS:
-        return None
-    if tok.text[:1].isupper() and is_name(tok.text):
-        return None  # the customer's name in a greeting
-    return tok.lemmas - {tok.norm} or tok.lemmas
+    key = _word_key(tok.text, tok.norm, tok.lemmas)
+    return (
+        None if key is None or not key.isdisjoint(stop) or not tok.lemmas.isdisjoint(stop) else key
+    )
 
 
 def _covered(matches: Iterable) -> set[int]:
