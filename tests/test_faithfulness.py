@@ -220,3 +220,15 @@ def test_aspect_pairs_share_a_key(a: str, b: str) -> None:
 def test_kinds_are_registered_with_their_params() -> None:
     assert {"contradiction", "coverage"} <= set(KINDS)
     assert set(PARAMS_SCHEMAS) == {"contradiction", "coverage"}
+
+
+def test_the_offline_text_keeps_the_drafts_meaning_and_substance() -> None:
+    """The fallback's own text is checked too: its fixes never flip or drop a point."""
+    from rewriter.evals.rulebench import load_corpus
+    from rewriter.guard.offline import offline_rewrite
+
+    drafts = [item.case for item in load_corpus() if item.case.draft]
+    assert len(drafts) > 100
+    for case in drafts:
+        _, remaining = offline_rewrite(case.model_copy(update={"reply": None}))
+        assert not [v for v in remaining if v.rule in ("meaning-flip", "lost-substance")]

@@ -9,6 +9,8 @@ from rewriter.guard.rules import rules_by_id
 from rewriter.models import Case, Violation
 
 MAX_PASSES = 3
+# Kinds that compare the text with its draft: the draft itself never breaks them.
+_UNFAITHFUL = frozenset({"lost", "coverage", "contradiction"})
 
 
 def offline_rewrite(case: Case) -> tuple[str, list[Violation]]:
@@ -33,8 +35,9 @@ def offline_rewrite(case: Case) -> tuple[str, list[Violation]]:
         text = fixed
     final_case = case.model_copy(update={"reply": text})
     remaining = violations_for(final_case, text)
-    if any(v.rule == "lost-fact" for v in remaining):
-        # A fix must never lose a fact; if one did, the draft is the safe answer.
+    if any(rules[v.rule].kind in _UNFAITHFUL for v in remaining if v.rule in rules):
+        # A fix must never lose a fact, a point of the draft or its meaning; if one did, the
+        # draft is the safe answer.
         text = draft
         remaining = violations_for(case.model_copy(update={"reply": draft}), draft)
     return text, remaining
