@@ -40,12 +40,18 @@ def test_a_canned_sentence_passes_no_golden_case(canned_run) -> None:
     s = report.summary
     assert s["passed"] == 0 and s["pass_rate"] == 0.0 and s["model_pass_rate"] == 0.0
     fallbacks = [c for c in report.cases if c.from_fallback]
-    assert fallbacks, "the drafts with facts rejected the sentence (lost-fact): fallbacks"
+    assert fallbacks, "the drafts' facts and points are not in the sentence: fallbacks"
     assert s["fallback_rate"] == round(len(fallbacks) / len(report.cases), 4)
+    from rewriter import check
+
+    drafts = {case.id: case for case, _ in CASES}
     for c in fallbacks:
-        assert c.source == "offline" and not c.passed and c.output_ok  # safe, but not the model's
+        # Safe, but not the model's: the fallback is as clean as the agent's own draft can be made
+        # (a draft that itself breaks a block rule no fix mends keeps it, and says so).
+        draft_ok = check(drafts[c.id].model_copy(update={"reply": None})).ok
+        assert c.source == "offline" and not c.passed and (c.output_ok or not draft_ok)
         assert c.fail_reasons[0].startswith("fallback")
-        assert any("lost-fact" in e for e in c.errors)
+        assert any("lost-fact" in e or "lost-substance" in e for e in c.errors), c.errors
     for c in report.cases:
         if c.source == "llm":
             assert any(r.startswith("identical:") for r in c.fail_reasons), c.id

@@ -28,6 +28,8 @@ SPEC_IDS = {
     "asks-for-secret",
     "disrespect",
     "off-topic",
+    "meaning-flip",
+    "lost-substance",
 }
 
 

@@ -169,3 +169,29 @@ def is_gerund(word: str) -> bool:
     """Every parse is a gerund («назвав», «указав»)."""
     parses = _verb_parses(word)
     return bool(parses) and all(p.tag.POS == "GRND" for p in parses)
+
+
+@lru_cache(maxsize=100_000)
+def part_of_speech(word: str) -> str:
+    """pymorphy3's part of speech of the most likely parse («заблокирована» → PRTS), or "" for
+    digits, codes and words it has no tag for. The first parse only: faithfulness checks ask
+    «is this a predicate / a content word», where the likely reading is what the reader sees."""
+    if not word.replace("-", "").isalpha():
+        return ""
+    parses = analyzer().parse(normalise_word(word))
+    return str(parses[0].tag.POS or "") if parses else ""
+
+
+@lru_cache(maxsize=100_000)
+def main_lemma(word: str) -> str:
+    """The lemma of the most likely parse: one key per word where a set would over-match."""
+    if not word.replace("-", "").isalpha():
+        return normalise_word(word)
+    parses = analyzer().parse(normalise_word(word))
+    return parses[0].normal_form.replace("ё", "е") if parses else normalise_word(word)
+
+
+@lru_cache(maxsize=50_000)
+def is_we_will(word: str) -> bool:
+    """A first-person plural future: the company commits to doing it («сделаем», «вернём»)."""
+    return any({"1per", "plur", "futr"} <= p.tag.grammemes for p in _verb_parses(word))

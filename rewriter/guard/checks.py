@@ -33,6 +33,7 @@ from rewriter.analysis.vocab import (
     style_pattern,
 )
 from rewriter.guard.context import (
+    KIND_REGISTRY,
     Context,
     LexiconValue,
     MessageFields,
@@ -43,6 +44,8 @@ from rewriter.guard.context import (
     lexicon_of,
     violation,
 )
+from rewriter.guard.faithfulness import PARAMS_SCHEMAS as FAITHFULNESS_PARAMS
+from rewriter.guard.faithfulness import check_contradiction, check_coverage
 from rewriter.guard.groups import PARAMS_SCHEMAS as GROUPS_PARAMS
 from rewriter.guard.groups import check_groups
 from rewriter.guard.rules import Rule, rules_by_id, template_fields
@@ -605,6 +608,8 @@ KIND_FUNCS: dict[str, Callable[[Rule, Context], list[Violation]]] = {
     "constraint": check_constraint,
     "register": check_register,
     "groups": check_groups,
+    "contradiction": check_contradiction,
+    "coverage": check_coverage,
 }
 
 
@@ -618,7 +623,9 @@ PARAMS_SCHEMAS: dict[str, type[BaseModel]] = {
     "constraint": ConstraintParams,
     "register": RegisterParams,
     **GROUPS_PARAMS,
+    **FAITHFULNESS_PARAMS,
 }
+KIND_REGISTRY.update(KIND_FUNCS)
 
 
 def run_rule(rule: Rule, ctx: Context) -> list[Violation]:

@@ -130,6 +130,18 @@ def _lexicon_spec(value: Any) -> Any:
 
 
 LexiconValue = Annotated[LexiconSpec, BeforeValidator(_lexicon_spec)]
+
+
+# The kind registry, filled by rewriter/guard/checks.py when it loads: a kind that needs another
+# rule's findings (what that rule would remove from the draft) runs it through here, without
+# importing the registry that imports it.
+KIND_REGISTRY: dict[str, Callable[[Rule, Context], list[Violation]]] = {}
+
+
+def run_other(rule: Rule, ctx: Context) -> list[Violation]:
+    return KIND_REGISTRY[rule.kind](rule, ctx)
+
+
 _COMPILED: dict[tuple[int, str], Any] = {}
 
 

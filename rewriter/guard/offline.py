@@ -9,6 +9,8 @@ from rewriter.guard.rules import rules_by_id
 from rewriter.models import Case, Violation
 
 MAX_PASSES = 3
+# Kinds that compare the text with its draft: the draft itself never breaks them.
+_UNFAITHFUL = frozenset({"lost", "coverage", "contradiction"})
 
 
 def offline_rewrite(case: Case) -> tuple[str, list[Violation]]:
@@ -35,11 +37,12 @@ def offline_rewrite(case: Case) -> tuple[str, list[Violation]]:
         text = join_bare_address(text, case.customer_name)
     final_case = case.model_copy(update={"reply": text})
     remaining = violations_for(final_case, text)
-    if any(v.rule == "lost-fact" for v in remaining) or (
+    if any(rules[v.rule].kind in _UNFAITHFUL for v in remaining if v.rule in rules) or (
         text != draft and only_address(text, case.customer_name)
     ):
-        # A fix must never lose a fact, nor leave only «Здравствуйте, Ольга!» to send: then
-        # the draft is the safe answer, with what still holds in it for a person to fix.
+        # A fix must never lose a fact, a point of the draft or its meaning, nor leave only
+        # «Здравствуйте, Ольга!» to send: then the draft is the safe answer, with what still
+        # holds in it for a person to fix.
         text = draft
         remaining = violations_for(case.model_copy(update={"reply": draft}), draft)
     return text, remaining

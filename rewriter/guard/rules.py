@@ -29,7 +29,17 @@ from pydantic import (
 from rewriter.errors import RuleFileError
 from rewriter.paths import cache_root, folder_digest, read_yaml, rule_dirs, write_cache_file
 
-KINDS = ("phrases", "pattern", "unsupported", "lost", "constraint", "register", "groups")
+KINDS = (
+    "phrases",
+    "pattern",
+    "unsupported",
+    "lost",
+    "constraint",
+    "register",
+    "groups",
+    "contradiction",
+    "coverage",
+)
 SEVERITIES = ("block", "warn")
 
 
@@ -103,7 +113,17 @@ class Rule(BaseModel):
 
     id: str
     severity: Literal["block", "warn"]
-    kind: Literal["phrases", "pattern", "unsupported", "lost", "constraint", "register", "groups"]
+    kind: Literal[
+        "phrases",
+        "pattern",
+        "unsupported",
+        "lost",
+        "constraint",
+        "register",
+        "groups",
+        "contradiction",
+        "coverage",
+    ]
     description: str
     message: str
     # Checked against the kind's own schema (PARAMS_SCHEMAS of its module) when the engine
