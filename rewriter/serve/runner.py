@@ -1,0 +1,97 @@
+"""Running the app: one process, or a supervisor and N workers sharing one listening socket.
+
+SIGTERM (and Ctrl-C): the listening socket closes, requests on kept-alive connections are answered
+503, the requests in flight finish, and the process exits 0. uvicorn's own Server re-raises the
+signal after draining (the process would die of SIGTERM, exit -15); `_Server` keeps the drain and
+returns instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+import uvicorn
+
+from rewriter.serve.settings import Settings, refuse_open_bind
+from rewriter.serve.state import begin_shutdown
+
+APP = "rewriter.serve.app:create_app"
+
+
+class _Server(uvicorn.Server):
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        begin_shutdown()
+        super().handle_exit(sig, frame)
+
+
+def _config(host: str, port: int, workers: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        APP,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        log_level="warning",
+        access_log=False,  # the gate writes one JSON line per request itself
+        server_header=False,
+        timeout_graceful_shutdown=None,  # in-flight rewrites finish (each has its own deadline)
+    )
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> int:
+    settings = Settings.from_env()  # a bad H2H_* value is a usage error before anything binds
+    refuse_open_bind(host, settings.token)
+    if workers < 1:
+        from rewriter.errors import UsageError
+
+        raise UsageError("--workers must be at least 1")
+    _announce(host, port, workers)
+    if workers == 1:
+        _Server(_config(host, port, 1)).run()
+        return 0
+    return _serve_many(host, port, workers)
+
+
+def _serve_many(host: str, port: int, workers: int) -> int:
+    from uvicorn.supervisors import Multiprocess
+
+    # Metrics of all workers are summed from files in one folder (prometheus-client's
+    # multiprocess mode); it must exist before any worker imports prometheus_client.
+    folder = tempfile.mkdtemp(prefix="h2h-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    try:
+        config = _config(host, port, workers)
+        sock = config.bind_socket()
+        Multiprocess(config, target=_Server(config).run, sockets=[sock]).run()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+def _announce(host: str, port: int, workers: int) -> None:
+    record = {"event": "listening", "url": f"http://{host}:{port}", "workers": workers}
+    sys.stderr.write(json.dumps(record) + "\n")
+    sys.stderr.flush()
