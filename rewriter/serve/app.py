@@ -27,7 +27,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rewriter import __version__
 from rewriter.errors import H2HError, UsageError
-from rewriter.models import Case, CheckResult, RewriteResult, parse_case
+from rewriter.models import Case as ContractCase
+from rewriter.models import CheckResult, RewriteResult, parse_case
 from rewriter.serve import metrics
 from rewriter.serve.middleware import Gate
 from rewriter.serve.settings import Settings
@@ -45,6 +46,14 @@ class ApiError(Exception):
 
 
 # --- request and answer shapes (the SPEC's, plus the HTTP envelope) ---------------------------
+
+
+# The contract's Case defers building its schema (the CLI's start-up never pays for it); FastAPI
+# wants it built up front, or pydantic warns on every first request. Same fields, same name.
+class Case(ContractCase):
+    """One support situation: the thread, the agent's draft, what the agent knows."""
+
+    model_config = ConfigDict(defer_build=False)
 
 
 class ErrorDetail(BaseModel):
@@ -301,7 +310,7 @@ def create_app(settings: Settings | None = None) -> Any:
                     out.append(
                         json.dumps(
                             {
-                                "id": raw.get("id"),
+                                "id": raw.get("id") if isinstance(raw, dict) else None,
                                 "error": {"type": "invalid_case", "message": str(exc)},
                             },
                             ensure_ascii=False,

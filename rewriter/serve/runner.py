@@ -76,22 +76,61 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> int:
 
 
 def _serve_many(host: str, port: int, workers: int) -> int:
-    from uvicorn.supervisors import Multiprocess
+    """A small supervisor: the parent binds the socket, N spawned workers accept on it. SIGTERM
+    (or Ctrl-C) is passed to every worker, each drains its own requests, and the parent exits 0
+    once all have. A worker that dies on its own is replaced."""
+    import multiprocessing
 
     # Metrics of all workers are summed from files in one folder (prometheus-client's
     # multiprocess mode); it must exist before any worker imports prometheus_client.
     folder = tempfile.mkdtemp(prefix="h2h-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    stop = threading.Event()
     try:
         config = _config(host, port, workers)
         sock = config.bind_socket()
-        Multiprocess(config, target=_Server(config).run, sockets=[sock]).run()
+        context = multiprocessing.get_context("spawn")
+
+        def start() -> multiprocessing.process.BaseProcess:
+            worker = context.Process(target=_worker, args=(config, sock), daemon=False)
+            worker.start()
+            return worker
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        procs = [start() for _ in range(workers)]
+        while not stop.wait(0.5):
+            for i, worker in enumerate(procs):
+                if not worker.is_alive() and not stop.is_set():
+                    _mark_dead(worker.pid)
+                    _event("worker_replaced", pid=worker.pid, exitcode=worker.exitcode)
+                    procs[i] = start()
+        for worker in procs:
+            if worker.is_alive() and worker.pid:
+                os.kill(worker.pid, signal.SIGTERM)
+        for worker in procs:
+            worker.join()
+        failed = [w.exitcode for w in procs if w.exitcode not in (0, None)]
+        return 1 if failed else 0
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return 0
+
+
+def _worker(config: uvicorn.Config, sock: object) -> None:
+    _Server(config).run(sockets=[sock])  # type: ignore[list-item]
+
+
+def _mark_dead(pid: int | None) -> None:
+    if pid:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
+
+
+def _event(name: str, **fields: object) -> None:
+    sys.stderr.write(json.dumps({"event": name, **fields}) + "\n")
+    sys.stderr.flush()
 
 
 def _announce(host: str, port: int, workers: int) -> None:
-    record = {"event": "listening", "url": f"http://{host}:{port}", "workers": workers}
-    sys.stderr.write(json.dumps(record) + "\n")
-    sys.stderr.flush()
+    _event("starting", url=f"http://{host}:{port}", workers=workers)
