@@ -99,6 +99,13 @@ def test_check_answers_the_check_result_and_echoes_the_id(client: TestClient) ->
     assert set(v) >= {"rule", "severity", "message", "span", "text"}
 
 
+def test_a_letter_without_a_unicode_name_is_checked_not_a_500(client: TestClient) -> None:
+    """Found by schemathesis: pymorphy3 asked `unicodedata` for the name of a Tangut letter."""
+    case = {"draft": "Проверим 𗀀.", "facts": ["𗀀"], "reply": "Проверили 𗀀."}
+    assert client.post("/v1/check", json=case).status_code == 200
+    assert client.post("/v1/rewrite", json=case).status_code == 200
+
+
 def test_batch_keeps_order_and_puts_errors_in_place(client: TestClient) -> None:
     cases = [TARIFF, {"id": "bad", "thread": [{"author": "robot", "text": "x"}]}, 7, COURT]
     response = client.post("/v1/check/batch", json={"cases": cases})
