@@ -10,15 +10,21 @@ configuration, as for `h2h serve`: a tool call cannot point it at another addres
 
 from __future__ import annotations
 
-from typing import Any
-
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from rewriter import __version__
 from rewriter.errors import H2HError
-from rewriter.models import CheckResult, RewriteResult, parse_case
+from rewriter.models import Case as ContractCase
+from rewriter.models import CheckResult, RewriteResult
+
+
+class Case(ContractCase):
+    """One support situation (SPEC §2): the thread, the agent's draft, what the agent knows, and
+    optionally the reply to check."""
+
+    model_config = ConfigDict(defer_build=False)  # the SDK builds the input schema up front
 
 
 class RuleInfo(BaseModel):
@@ -52,11 +58,11 @@ def build() -> MCPServer:
         description="Check `case.reply` (or the draft when there is no reply) against "
         "every rule. ok=false: a block rule fires and the reply must not be sent. " + CASE_HELP
     )
-    async def check_reply(case: dict[str, Any]) -> CheckResult:
+    async def check_reply(case: Case) -> CheckResult:
         from rewriter.guard.engine import check
 
         try:
-            return check(parse_case(case))
+            return check(case)
         except H2HError as exc:
             raise ToolError(str(exc)) from None
 
@@ -65,11 +71,11 @@ def build() -> MCPServer:
         "would break a block rule is never returned (the offline engine answers "
         "instead). " + CASE_HELP
     )
-    async def rewrite_draft(case: dict[str, Any]) -> RewriteResult:
+    async def rewrite_draft(case: Case) -> RewriteResult:
         from rewriter.model.loop import arewrite
 
         try:
-            return await arewrite(parse_case(case))
+            return await arewrite(case)
         except H2HError as exc:
             raise ToolError(str(exc)) from None
 
