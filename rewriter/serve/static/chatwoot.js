@@ -92,6 +92,7 @@
   $("draft").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); run("rewrite"); }
   });
+  H2H.autosize($("draft"));
   H2H.setup();
   fetchInfo();
 })();

@@ -16,8 +16,16 @@ const H2H = (() => {
 
   let memoryToken = "";
 
-  /* Ask for the token in the page's dialog; resolves to the token or "" when cancelled. */
+  let pending = null;
+
+  /* Ask for the token in the page's dialog; resolves to the token or "" when cancelled. Requests
+     refused at the same moment share one prompt. */
   function askToken() {
+    if (!pending) pending = prompt().finally(() => { pending = null; });
+    return pending;
+  }
+
+  function prompt() {
     const dialog = document.getElementById("token-dialog");
     const input = document.getElementById("token-input");
     return new Promise((resolve) => {
@@ -82,7 +90,7 @@ const H2H = (() => {
       .filter(({ v }) => Array.isArray(v.span))
       .sort((a, b) => a.v.span[0] - b.v.span[0]);
     let at = 0;
-    for (const { v, i } of spans) {
+    for (const { v } of spans) {
       const [start, end] = v.span;
       if (start < at || end <= start) continue;  // overlapping marks: the first one is shown
       target.append(chars.slice(at, start).join(""));
@@ -90,7 +98,6 @@ const H2H = (() => {
         class: v.severity === "block" ? "block" : "warn",
         title: v.rule + ": " + v.message,
         "data-rule": v.rule,
-        "aria-describedby": target.id + "-v" + i,
       }, chars.slice(start, end).join(""));
       target.append(mark);
       at = end;
@@ -98,21 +105,44 @@ const H2H = (() => {
     target.append(chars.slice(at).join(""));
   }
 
+  /* One item per rule: a rule that fires on three words says so once, quoting all three. */
   function violationList(target, violations) {
     target.textContent = "";
-    const owner = target.id.replace(/-violations$/, "");
     if (!violations.length) {
       target.append(el("li", { class: "none" }, "Нарушений нет."));
       return;
     }
-    violations.forEach((v, i) => {
-      const item = el("li", { class: v.severity, id: owner + "-marked-v" + i, "data-rule": v.rule },
-        el("span", { class: "badge " + v.severity }, v.severity === "block" ? "блок" : "совет"),
-        el("code", {}, v.rule), " ",
-        el("span", { class: "message" }, v.message));
-      if (v.text) item.append(el("q", {}, v.text));
+    const groups = new Map();
+    for (const v of violations) {
+      if (!groups.has(v.rule)) groups.set(v.rule, []);
+      groups.get(v.rule).push(v);
+    }
+    for (const [rule, found] of groups) {
+      const first = found[0];
+      const item = el("li", { class: first.severity, "data-rule": rule },
+        el("span", { class: "badge " + first.severity }, first.severity === "block" ? "блок" : "совет"),
+        el("code", {}, rule), " ",
+        el("span", { class: "message" }, first.message));
+      const quotes = [...new Set(found.map((v) => v.text).filter(Boolean))];
+      if (quotes.length) item.append(el("span", { class: "quotes" }, quotes.map((q) => "«" + q + "»").join(", ")));
       target.append(item);
-    });
+    }
+  }
+
+  /* Text areas grow with what they hold, so a pasted message is read whole. */
+  const fitters = new Set();
+  window.addEventListener("resize", () => fitters.forEach((fit) => fit()));
+
+  function autosize(area) {
+    const fit = () => {
+      if (!area.isConnected) { fitters.delete(fit); return; }
+      area.style.height = "auto";
+      area.style.height = Math.min(area.scrollHeight + 2, 480) + "px";
+    };
+    area.addEventListener("input", fit);
+    fitters.add(fit);
+    fit();
+    return fit;
   }
 
   function words(text) {
@@ -168,5 +198,5 @@ const H2H = (() => {
     }
   }
 
-  return { api, marked, violationList, diff, copy, el, setup, askToken };
+  return { api, marked, violationList, diff, copy, el, setup, askToken, autosize };
 })();

@@ -18,6 +18,7 @@
     remove.addEventListener("click", () => item.remove());
     item.append(label, remove, area);
     $("thread").append(item);
+    H2H.autosize(area);
     return area;
   }
 
@@ -26,6 +27,7 @@
     for (const m of example.thread || []) addMessage(m.author, m.text, m.name);
     $("facts").value = (example.facts || []).join("\n");
     $("draft").value = example.draft || "";
+    fitters.forEach((fit) => fit());
     $("own").value = "";
     $("result").hidden = true;
     $("own-result").hidden = true;
@@ -111,6 +113,7 @@
     }
   }
 
+  const fitters = ["facts", "draft", "own"].map((id) => H2H.autosize($(id)));
   examples.forEach((example, i) => {
     $("example").append(H2H.el("option", { value: String(i) }, example.id || "пример " + (i + 1)));
   });
