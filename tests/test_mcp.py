@@ -12,10 +12,10 @@ import pytest
 
 pytest.importorskip("mcp")
 
-from mcp import ClientSession, StdioServerParameters  # noqa: E402
-from mcp.client.stdio import stdio_client  # noqa: E402
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
 
-from .conftest import EXAMPLES, ROOT  # noqa: E402
+from .conftest import EXAMPLES, ROOT
 
 COURT = json.loads((EXAMPLES / "court-promo.json").read_text(encoding="utf-8"))
 
