@@ -31,6 +31,7 @@ from rewriter.models import Case as ContractCase
 from rewriter.models import CheckResult, RewriteResult, parse_case
 from rewriter.serve import metrics
 from rewriter.serve.middleware import Gate
+from rewriter.serve.rewriteloop import RewriteLoop
 from rewriter.serve.settings import Settings
 from rewriter.serve.state import ServerState
 
@@ -160,10 +161,20 @@ def _page(name: str) -> str:
     return html.replace("__H2H_EXAMPLES__", examples).replace("__H2H_VERSION__", __version__)
 
 
-def _warm_up() -> None:
+def _warm_up(model: str | None) -> None:
+    """Load the rules and the analyzer (one small check) and, with a model configured, what the
+    first rewrite would otherwise load while a caller waits: the prompts, the masker, httpx."""
     from rewriter.evals.batch import _warm_up as warm
 
     warm()
+    if model:
+        from rewriter.model.llm import ModelConfig
+        from rewriter.model.loop import _start
+
+        case = ContractCase.model_validate({"draft": "Проверим и напишем вам сегодня."})
+        _start(case, ModelConfig(model=model), 1, None, None, True)
+        if ModelConfig(model=model).direct_openai:
+            import httpx  # noqa: F401
 
 
 # --- the application ---------------------------------------------------------------------------
@@ -173,6 +184,7 @@ def create_app(settings: Settings | None = None) -> Any:
     """The ASGI application (FastAPI wrapped in the gate). Settings default to the environment."""
     settings = settings or Settings.from_env()
     state = ServerState(settings)
+    rewrites = RewriteLoop()
     from rewriter.model import llm
 
     # The rewrite limit is also the number of model calls this process holds open at once: a
@@ -185,7 +197,7 @@ def create_app(settings: Settings | None = None) -> Any:
 
         async def warm() -> None:
             try:
-                await anyio.to_thread.run_sync(_warm_up)
+                await anyio.to_thread.run_sync(_warm_up, settings.model)
             except H2HError as exc:  # a malformed rule file: not ready, and say why
                 state.warm_error = " ".join(str(exc).split())
                 sys.stderr.write(
@@ -197,6 +209,7 @@ def create_app(settings: Settings | None = None) -> Any:
         task = asyncio.create_task(warm())
         yield
         task.cancel()
+        rewrites.stop()
 
     app = FastAPI(
         title="h2h",
@@ -212,7 +225,7 @@ def create_app(settings: Settings | None = None) -> Any:
 
     async def ready() -> None:
         if state.ready is None:  # no lifespan (a bare ASGI call): warm up now
-            await anyio.to_thread.run_sync(_warm_up)
+            await anyio.to_thread.run_sync(_warm_up, settings.model)
             state.ready = asyncio.Event()
             state.ready.set()
         if not state.ready.is_set():
@@ -362,11 +375,13 @@ def create_app(settings: Settings | None = None) -> Any:
         case = Case.model_validate(body.model_dump(exclude={"options"}))
         state.rewrites_in_flight += 1
         try:
-            result = await arewrite(
-                case,
-                model,
-                timeout=timeout,
-                max_attempts=options.max_attempts or DEFAULT_MAX_ATTEMPTS,
+            result = await rewrites.run(
+                arewrite(
+                    case,
+                    model,
+                    timeout=timeout,
+                    max_attempts=options.max_attempts or DEFAULT_MAX_ATTEMPTS,
+                )
             )
         finally:
             state.rewrites_in_flight -= 1
