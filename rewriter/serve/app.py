@@ -184,16 +184,12 @@ def create_app(settings: Settings | None = None) -> Any:
     """The ASGI application (FastAPI wrapped in the gate). Settings default to the environment."""
     settings = settings or Settings.from_env()
     state = ServerState(settings)
-    rewrites = RewriteLoop()
-    from rewriter.model import llm
-
-    # The rewrite limit is also the number of model calls this process holds open at once: a
-    # smaller pool would queue them behind each other.
-    llm.MAX_CONNECTIONS = max(llm.MAX_CONNECTIONS, settings.max_rewrites)
+    rewrites = RewriteLoop(pool=settings.max_rewrites)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         state.ready = asyncio.Event()
+        rewrites.start()
 
         async def warm() -> None:
             try:

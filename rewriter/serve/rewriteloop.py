@@ -13,6 +13,7 @@ loop; 35, 24, 68 ms on this one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -21,10 +22,24 @@ T = TypeVar("T")
 
 
 class RewriteLoop:
-    def __init__(self) -> None:
+    """The loop, and the model connections it holds: as many as rewrites may be in flight (the
+    library's default pool of 16 would queue a storm of 64 behind each other). Both exist only
+    between `start` and `stop` (the app's lifespan), so a test process that builds apps leaves
+    the library's pool as it found it."""
+
+    def __init__(self, pool: int) -> None:
+        self.pool = pool
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._saved: tuple[int, Any] | None = None
+
+    def start(self) -> None:
+        from rewriter.model import llm
+
+        self._saved = (llm.MAX_CONNECTIONS, llm._CLIENTS.get(True))
+        llm.MAX_CONNECTIONS = max(llm.MAX_CONNECTIONS, self.pool)
+        llm._CLIENTS.pop(True, None)  # the async client is made anew, on this loop, this size
 
     def _ensure(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -49,9 +64,20 @@ class RewriteLoop:
         return await asyncio.wrap_future(future)
 
     def stop(self) -> None:
+        from rewriter.model import llm
+
         with self._lock:
             loop, thread = self._loop, self._thread
             self._loop = self._thread = None
+        if self._saved is not None:
+            ours = llm._CLIENTS.pop(True, None)
+            llm.MAX_CONNECTIONS, theirs = self._saved
+            if theirs is not None:
+                llm._CLIENTS[True] = theirs
+            self._saved = None
+            if ours is not None and loop is not None:
+                with contextlib.suppress(Exception):
+                    asyncio.run_coroutine_threadsafe(ours.aclose(), loop).result(5)
         if loop is not None and thread is not None:
             loop.call_soon_threadsafe(loop.stop)
             thread.join(5)
