@@ -236,6 +236,22 @@ def test_refuses_to_listen_off_loopback_without_a_token(
     assert len(err) == 1 and "H2H_API_TOKEN" in err[0]
 
 
+def test_without_the_extra_serve_says_what_to_install(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    from rewriter.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "uvicorn" else real(name, *a)
+    )
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "h2h[serve]" in err[0]
+
+
 # --- over real HTTP ----------------------------------------------------------------------------
 
 
