@@ -225,6 +225,21 @@ def test_pages_load_nothing_from_the_network(client: TestClient) -> None:
     assert "tariff-99" in client.get("/").text  # the shipped examples travel in the page
 
 
+def test_a_broken_rule_file_makes_the_server_not_ready(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rewriter.serve.app as serve_app
+    from rewriter.errors import RuleFileError
+
+    def broken(model: str | None) -> None:
+        raise RuleFileError("flat-refusal.yaml: severity: Input should be 'block' or 'warn'")
+
+    monkeypatch.setattr(serve_app, "_warm_up", broken)
+    with TestClient(create_app(Settings())) as c:
+        assert c.get("/healthz").status_code == 200  # alive, so an orchestrator can tell why
+        error = _is_error(c.get("/readyz"), 503)
+        assert error["type"] == "not_ready" and "flat-refusal.yaml" in error["message"]
+        assert _is_error(c.post("/v1/check", json=TARIFF), 503)["type"] == "not_ready"
+
+
 def test_refuses_to_listen_off_loopback_without_a_token(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -164,9 +164,9 @@ def _page(name: str) -> str:
 def _warm_up(model: str | None) -> None:
     """Load the rules and the analyzer (one small check) and, with a model configured, what the
     first rewrite would otherwise load while a caller waits: the prompts, the masker, httpx."""
-    from rewriter.evals.batch import _warm_up as warm
+    from rewriter.guard.engine import check
 
-    warm()
+    check(ContractCase.model_validate({"draft": "Спасибо за обращение, вернём деньги завтра."}))
     if model:
         from rewriter.model.llm import ModelConfig
         from rewriter.model.loop import _start
@@ -194,8 +194,9 @@ def create_app(settings: Settings | None = None) -> Any:
         async def warm() -> None:
             try:
                 await anyio.to_thread.run_sync(_warm_up, settings.model)
-            except H2HError as exc:  # a malformed rule file: not ready, and say why
-                state.warm_error = " ".join(str(exc).split())
+            except Exception as exc:  # e.g. a malformed rule file: not ready, and say why
+                detail = str(exc) if isinstance(exc, H2HError) else type(exc).__name__
+                state.warm_error = " ".join(detail.split())
                 sys.stderr.write(
                     json.dumps({"event": "not_ready", "error": state.warm_error}) + "\n"
                 )
