@@ -9,20 +9,23 @@
   let thread = [];
   let conversationId = null;
 
+  // Chatwoot's store holds message_type as a number; its API names them too. Either is read.
+  const AUTHOR = { 0: "customer", incoming: "customer", 1: "agent", outgoing: "agent" };
+
   function toCase(data) {
     const conversation = (data && data.conversation) || {};
     const contact = (data && data.contact) || {};
     const sender = (conversation.meta && conversation.meta.sender) || {};
     const name = (contact.name || sender.name || "").trim();
     const messages = (conversation.messages || [])
-      .filter((m) => m && !m.private && (m.message_type === 0 || m.message_type === 1))
+      .filter((m) => m && !m.private && AUTHOR[m.message_type] !== undefined)
       .filter((m) => typeof m.content === "string" && m.content.trim())
       .sort((a, b) => (a.created_at || 0) - (b.created_at || 0));
     return {
       id: conversation.id != null ? "chatwoot-" + conversation.id : null,
       thread: messages.map((m) => {
-        const message = { author: m.message_type === 0 ? "customer" : "agent", text: m.content.trim() };
-        if (m.message_type === 0 && name) message.name = name;
+        const message = { author: AUTHOR[m.message_type], text: m.content.trim() };
+        if (message.author === "customer" && name) message.name = name;
         return message;
       }),
       name,
