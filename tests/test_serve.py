@@ -223,6 +223,9 @@ def test_pages_load_nothing_from_the_network(client: TestClient) -> None:
         text = client.get(f"/static/{asset}").text
         assert "http://" not in text and "https://" not in text, asset
     assert "tariff-99" in client.get("/").text  # the shipped examples travel in the page
+    policy = client.get("/").headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'self'" in policy
+    assert "frame-ancestors *" in client.get("/chatwoot").headers["content-security-policy"]
 
 
 def test_a_broken_rule_file_makes_the_server_not_ready(monkeypatch: pytest.MonkeyPatch) -> None:

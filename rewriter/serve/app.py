@@ -161,6 +161,21 @@ def _page(name: str) -> str:
     return html.replace("__H2H_EXAMPLES__", examples).replace("__H2H_VERSION__", __version__)
 
 
+def _page_headers(frame_ancestors: str) -> dict[str, str]:
+    """The pages may load from this server only (the browser enforces SPEC §7's "no page loads
+    anything from the internet"), and send no referrer."""
+    policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; "
+        f"frame-ancestors {frame_ancestors}"
+    )
+    return {
+        "content-security-policy": policy,
+        "referrer-policy": "no-referrer",
+        "x-content-type-options": "nosniff",
+    }
+
+
 def _warm_up(model: str | None) -> None:
     """Load the rules and the analyzer (one small check) and, with a model configured, what the
     first rewrite would otherwise load while a caller waits: the prompts, the masker, httpx."""
@@ -431,10 +446,12 @@ def create_app(settings: Settings | None = None) -> Any:
 
     @app.get("/", response_class=HTMLResponse, summary="The playground")
     async def playground() -> HTMLResponse:
-        return HTMLResponse(_page("index.html"))
+        return HTMLResponse(_page("index.html"), headers=_page_headers("'self'"))
 
     @app.get("/chatwoot", response_class=HTMLResponse, summary="The Chatwoot dashboard app")
     async def chatwoot() -> HTMLResponse:
-        return HTMLResponse(_page("chatwoot.html"))
+        # Chatwoot frames this page from its own origin, whatever it is; the token never sits
+        # in the page, so framing reveals nothing a frame could not ask for itself.
+        return HTMLResponse(_page("chatwoot.html"), headers=_page_headers("*"))
 
     return Gate(app, state)
