@@ -283,6 +283,12 @@ def test_token_guards_v1_and_leaves_probes_and_pages_open(live: ServeProcess) ->
     assert httpx.get(live.url + "/v1/rules").status_code == 401
     for open_path in ("/healthz", "/readyz", "/metrics", "/openapi.json", "/", "/chatwoot"):
         assert httpx.get(live.url + open_path).status_code == 200, open_path
+    # Refusals are logged and counted like every other answer.
+    time.sleep(0.2)
+    assert any(r.get("status") == 401 for r in live.log_records() if r.get("route") == "/v1/check")
+    metrics_text = httpx.get(live.url + "/metrics").text
+    assert 'h2h_requests_total{method="POST",route="/v1/check",status="401"}' in metrics_text
+    assert 'h2h_rejected_total{reason="unauthorized"}' in metrics_text
 
 
 def test_body_over_2mb_is_413(live: ServeProcess) -> None:

@@ -103,38 +103,41 @@ class Gate:
 
         path: str = scope["path"]
         route = route_of(path)
+        error: str | None = None
         try:
-            refusal = self._refuse(scope, path)
-            if refusal is not None:
-                metrics.REJECTED.labels(refusal[1]).inc()
-                await send_error(send_wrapper, *refusal)
-                return
-            if scope["method"] in ("POST", "PUT", "PATCH"):
-                if path.startswith("/v1/") and "json" not in (
-                    _header(scope, b"content-type") or ""
-                ):
-                    # JSON only: a cross-site HTML form cannot send it without a CORS preflight
-                    metrics.REJECTED.labels("not_json").inc()
-                    await send_error(
-                        send_wrapper,
-                        415,
-                        "unsupported_media_type",
-                        "send the body as JSON with Content-Type: application/json",
-                    )
-                    return
-                replay = await self._read_body(scope, receive, send_wrapper)
-                if replay is None:
-                    return
-                receive = replay
-            await self.app(scope, receive, send_wrapper)
+            await self._handle(scope, path, receive, send_wrapper)
         except Exception as exc:  # the app's own handlers answered what they knew; this is a bug
+            error = type(exc).__name__
             if not status[0]:
                 await send_error(
                     send_wrapper, 500, "internal", "internal error; see the server log"
                 )
-            self._log(rid, scope, route, status[0] or 500, started, error=type(exc).__name__)
+        finally:
+            # 499: the client went away before an answer (nginx's convention)
+            self._log(rid, scope, route, status[0] or 499, started, error=error)
+
+    async def _handle(self, scope: Scope, path: str, receive: Receive, send: Send) -> None:
+        refusal = self._refuse(scope, path)
+        if refusal is not None:
+            metrics.REJECTED.labels(refusal[1]).inc()
+            await send_error(send, *refusal)
             return
-        self._log(rid, scope, route, status[0], started)
+        if scope["method"] in ("POST", "PUT", "PATCH"):
+            if path.startswith("/v1/") and "json" not in (_header(scope, b"content-type") or ""):
+                # JSON only: a cross-site HTML form cannot send it without a CORS preflight
+                metrics.REJECTED.labels("not_json").inc()
+                await send_error(
+                    send,
+                    415,
+                    "unsupported_media_type",
+                    "send the body as JSON with Content-Type: application/json",
+                )
+                return
+            replay = await self._read_body(scope, receive, send)
+            if replay is None:
+                return
+            receive = replay
+        await self.app(scope, receive, send)
 
     def _refuse(self, scope: Scope, path: str) -> tuple[int, str, str] | None:
         if self.state.shutting_down and path not in ("/healthz", "/metrics"):
