@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -68,14 +69,32 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> int:
         from rewriter.errors import UsageError
 
         raise UsageError("--workers must be at least 1")
+    sock = _bind(host, port)
     _announce(host, port, workers)
     if workers == 1:
-        _Server(_config(host, port, 1)).run()
+        _Server(_config(host, port, 1)).run(sockets=[sock])
         return 0
-    return _serve_many(host, port, workers)
+    return _serve_many(sock, host, port, workers)
 
 
-def _serve_many(host: str, port: int, workers: int) -> int:
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so a port in use is one line and exit 2 (uvicorn would
+    log two lines and exit 3)."""
+    from rewriter.errors import UsageError
+
+    try:
+        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = info[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _serve_many(sock: socket.socket, host: str, port: int, workers: int) -> int:
     """A small supervisor: the parent binds the socket, N spawned workers accept on it. SIGTERM
     (or Ctrl-C) is passed to every worker, each drains its own requests, and the parent exits 0
     once all have. A worker that dies on its own is replaced."""
@@ -88,7 +107,6 @@ def _serve_many(host: str, port: int, workers: int) -> int:
     stop = threading.Event()
     try:
         config = _config(host, port, workers)
-        sock = config.bind_socket()
         context = multiprocessing.get_context("spawn")
 
         def start() -> multiprocessing.process.BaseProcess:

@@ -63,7 +63,9 @@ const H2H = (() => {
     let data = null;
     try { data = await response.json(); } catch (e) { data = null; }
     if (!response.ok) {
-      const message = data && data.error ? data.error.message : "HTTP " + response.status;
+      const message = response.status === 401
+        ? "сервер не принял токен; нажмите кнопку ещё раз и введите верный"
+        : data && data.error ? data.error.message : "HTTP " + response.status;
       const error = new Error(message);
       error.status = response.status;
       throw error;
