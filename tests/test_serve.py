@@ -138,6 +138,14 @@ def test_rewrite_offline_and_rules(client: TestClient) -> None:
 
 BAD_INPUTS = [
     ("/v1/check", b"{not json", 400, "invalid_json"),
+    ("/v1/check", b'{"draft": "\xff"}', 400, "invalid_json"),
+    ("/v1/check", b"[" * 100_000 + b"]" * 100_000, 400, "invalid_json"),
+    (
+        "/v1/check/batch",
+        b'{"cases": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        400,
+        "invalid_json",
+    ),
     ("/v1/check", b"", 422, "invalid_case"),
     ("/v1/check", b"[]", 422, "invalid_case"),
     ("/v1/check", b"null", 422, "invalid_case"),

@@ -283,6 +283,9 @@ def create_app(settings: Settings | None = None) -> Any:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> Response:
         kinds = {404: "not_found", 405: "method_not_allowed"}
+        if exc.status_code == 400:  # FastAPI could not read the body: bad UTF-8, nesting too deep
+            message = "the body is not readable JSON"
+            return JSONResponse({"error": {"type": "invalid_json", "message": message}}, 400)
         return JSONResponse(
             {
                 "error": {
