@@ -390,7 +390,7 @@ def test_concurrent_rewrites_overlap_and_the_limit_answers_429(
     assert all(a.json()["source"] == "llm" for a in answers[:8])
     assert elapsed < 8 * 0.5, elapsed  # the model calls overlapped
 
-    fake.reset(delay=1.0)
+    fake.reset(delay=1.5)  # long enough that all 12 arrive while the first 8 still wait
     answers = asyncio.run(storm(12))[:12]
     codes = sorted(a.status_code for a in answers)
     assert codes == [200] * 8 + [429] * 4
