@@ -147,19 +147,22 @@ const H2H = (() => {
     return fit;
   }
 
+  /* Words with the spaces after them: spaces are never matched on their own, so a rewritten
+     sentence shows as one deletion and one insertion, not as words interleaved. */
   function words(text) {
-    return text.match(/\s+|[^\s]+/g) || [];
+    return text.match(/^\s+|\S+\s*/g) || [];
   }
 
   /* A word-level diff (longest common subsequence): replies are short, O(n·m) is fine. */
   function diff(target, before, after) {
     target.textContent = "";
     const a = words(before), b = words(after);
+    const same = (x, y) => x.trimEnd() === y.trimEnd();
     const n = a.length, m = b.length;
     const table = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
     for (let i = n - 1; i >= 0; i--) {
       for (let j = m - 1; j >= 0; j--) {
-        table[i][j] = a[i] === b[j] ? table[i + 1][j + 1] + 1 : Math.max(table[i + 1][j], table[i][j + 1]);
+        table[i][j] = same(a[i], b[j]) ? table[i + 1][j + 1] + 1 : Math.max(table[i + 1][j], table[i][j + 1]);
       }
     }
     let i = 0, j = 0;
@@ -169,9 +172,9 @@ const H2H = (() => {
       else target.append(tag ? el(tag, {}, text) : text);
     };
     while (i < n || j < m) {
-      if (i < n && j < m && a[i] === b[j]) { push(null, a[i]); i++; j++; }
-      else if (j < m && (i >= n || table[i][j + 1] >= table[i + 1][j])) { push("ins", b[j]); j++; }
-      else { push("del", a[i]); i++; }
+      if (i < n && j < m && same(a[i], b[j])) { push(null, b[j]); i++; j++; }
+      else if (i < n && (j >= m || table[i + 1][j] >= table[i][j + 1])) { push("del", a[i]); i++; }
+      else { push("ins", b[j]); j++; }
     }
   }
 
