@@ -16,13 +16,19 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from .conftest import EXAMPLES, ROOT
+from .servekit import GOOD_ANSWER, FakeModel
 
 COURT = json.loads((EXAMPLES / "court-promo.json").read_text(encoding="utf-8"))
+TARIFF = json.loads((EXAMPLES / "tariff-99.json").read_text(encoding="utf-8"))
 
 
-async def _session_calls(calls: list[tuple[str, dict[str, Any]]]) -> tuple[list[Any], list[Any]]:
+async def _session_calls(
+    calls: list[tuple[str, dict[str, Any]]], model_url: str
+) -> tuple[list[Any], list[Any]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("H2H_")}
     env["H2H_CACHE_DIR"] = os.environ.get("H2H_CACHE_DIR", "")
+    # The model is the server's configuration, as for `h2h serve`: a scripted one on 127.0.0.1.
+    env.update({"H2H_MODEL": "openai/mcp-model", "H2H_API_BASE": model_url})
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "rewriter.cli", "mcp"], env=env, cwd=str(ROOT)
     )
@@ -34,6 +40,7 @@ async def _session_calls(calls: list[tuple[str, dict[str, Any]]]) -> tuple[list[
 
 
 def test_mcp_tools_over_stdio() -> None:
+    model = FakeModel()
     bad_cases = [
         {"case": {"thread": [{"author": "robot", "text": "x"}], "draft": "y"}},
         {"case": "not an object"},
@@ -44,14 +51,16 @@ def test_mcp_tools_over_stdio() -> None:
         _session_calls(
             [
                 ("check_reply", {"case": COURT}),
-                ("rewrite_draft", {"case": COURT}),
+                ("rewrite_draft", {"case": TARIFF}),
                 ("list_rules", {}),
                 ("rewrite_draft", {"case": {"reply": "no draft here"}}),
                 *[("check_reply", bad) for bad in bad_cases],
                 ("check_reply", {"case": {**COURT, "reply": "Вашу претензию передали юристам."}}),
-            ]
+            ],
+            model.url,
         )
     )
+    model.close()
     by_name = {t.name: t for t in tools}
     assert set(by_name) == {"check_reply", "rewrite_draft", "list_rules"}
     case_schema = by_name["check_reply"].input_schema
@@ -62,9 +71,11 @@ def test_mcp_tools_over_stdio() -> None:
     assert checked.structured_content["ok"] is False
     assert "promo-in-legal-dispute" in {v["rule"] for v in checked.structured_content["violations"]}
     assert not rewritten.is_error
-    assert rewritten.structured_content["source"] == "offline"
-    assert "SORRY100" not in rewritten.structured_content["text"]
-    assert rewritten.structured_content["id"] == "court-promo"
+    assert rewritten.structured_content["source"] == "llm"
+    assert rewritten.structured_content["model"] == "openai/mcp-model"
+    assert rewritten.structured_content["text"] == GOOD_ANSWER
+    assert rewritten.structured_content["id"] == "tariff-99"
+    assert model.calls == 1
     ids = {r["id"] for r in rules.structured_content["rules"]}
     assert {"promo-in-legal-dispute", "invented-deadline"} <= ids
     assert no_draft.is_error and "draft" in no_draft.content[0].text
