@@ -158,7 +158,7 @@ def _page(name: str) -> str:
     html = (STATIC / name).read_text(encoding="utf-8")
     # The shipped examples travel inside the page: no extra request, no extra endpoint.
     examples = json.dumps(_examples(), ensure_ascii=False).replace("</", "<\\/")
-    return html.replace("__H2H_EXAMPLES__", examples).replace("__H2H_VERSION__", __version__)
+    return html.replace("__H2H_EXAMPLES__", examples)
 
 
 def _page_headers(frame_ancestors: str) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rewriter.serve.settings import Settings
 
@@ -21,7 +21,6 @@ class ServerState:
     warm_error: str | None = None
     rewrites_in_flight: int = 0
     shutting_down: bool = False
-    extras: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _LIVE.add(self)
