@@ -15,10 +15,10 @@ MAX_REWRITES = 64  # rewrites in flight per process before 429
 MAX_BATCH = 1000
 # A check whose texts total at most this many characters runs on the event loop itself; longer
 # ones go to a thread. Default 0: every check goes to a thread. Measured (benchmarks/
-# bench_serve.py, 16 keep-alive clients, 2 cores) the thread pool answered as many or more checks
-# per second in each of four interleaved runs (e.g. 1312 against 875 cases/s): while one thread
-# checks, the loop parses the next requests in C with the GIL released; and no long reply can
-# stall the loop. Inline remains a setting for machines where the hop costs more.
+# bench_serve.py, 16 keep-alive clients, 2 busy cores) throughput was a draw: the pool ahead in
+# five runs of eight (e.g. 1312 against 875 cases/s), the loop in three (e.g. 1046 against 628);
+# the loop often had the lower p99. The pool wins the tie: no 20,000-character reply can stall
+# every other request, and while one thread checks the loop parses the next requests.
 CHECK_INLINE_CHARS = 0
 
 
