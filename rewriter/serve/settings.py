@@ -14,12 +14,12 @@ MAX_BODY = 2 * 1024 * 1024  # bytes: a case is at most ~200 × 20,000 characters
 MAX_REWRITES = 64  # rewrites in flight per process before 429
 MAX_BATCH = 1000
 # A check whose texts total at most this many characters runs on the event loop itself; longer
-# ones go to a thread. Default 0: every check goes to a thread. Measured (benchmarks/
-# bench_serve.py, 16 keep-alive clients, 2 busy cores) throughput was a draw: the pool ahead in
-# five runs of eight (e.g. 1312 against 875 cases/s), the loop in three (e.g. 1046 against 628);
-# the loop often had the lower p99. The pool wins the tie: no 20,000-character reply can stall
-# every other request, and while one thread checks the loop parses the next requests.
-CHECK_INLINE_CHARS = 0
+# ones go to a thread, so no 20,000-character reply (≈10+ ms) stalls every other request.
+# Measured (benchmarks/bench_serve.py, 16 keep-alive clients, 2 busy cores) against sending every
+# check to the thread pool: the hop cost more server CPU per check in each of six runs (e.g. 0.56
+# against 0.38 of the CLI's rate per CPU-second), and the loop had the lower p99 in five of six
+# (49 against 85 ms); throughput was a draw (each ahead in some runs), the machine being shared.
+CHECK_INLINE_CHARS = 4000
 
 
 def _int(name: str, default: int) -> int:
