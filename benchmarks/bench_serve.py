@@ -3,9 +3,9 @@
 1. /v1/check with 16 concurrent keep-alive clients, as a ratio to `h2h check --jsonl --jobs 1`
    on the same cases (goal ≥ 0.5), with p50/p99 latency; once as configured by default (cases
    under 4,000 characters checked on the event loop) and once with every check sent to the thread
-   pool, which is how the default was chosen. The CLI's rate is net of its start-up ("with_startup": the whole command); also the
-   server's own CPU per case against the CLI's, which leaves out the load client sharing the
-   cores. Every ratio is taken within one round (CLI, then both modes, back to back).
+   pool, which is how the default was chosen. The CLI's rate is net of its start-up
+   ("with_startup": the whole command); also the server's own CPU per case against the CLI's,
+   which leaves out the load client sharing the cores. Every ratio is taken within one round (CLI, then both modes, back to back).
 2. 64 concurrent /v1/rewrite against a scripted model that answers in 0.5 s: all complete in
    under 2 s while /v1/check, asked at the same time by 4 clients, keeps p99 under 100 ms.
 
