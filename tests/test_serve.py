@@ -97,6 +97,10 @@ def test_check_answers_the_check_result_and_echoes_the_id(client: TestClient) ->
     assert "promo-in-legal-dispute" in {v["rule"] for v in blocked.json()["violations"]}
     v = blocked.json()["violations"][0]
     assert set(v) >= {"rule", "severity", "message", "span", "text"}
+    # The answer is the library's own, byte for byte in meaning, whichever path served it.
+    from rewriter import Case, check
+
+    assert blocked.json() == check(Case.model_validate(COURT)).model_dump(mode="json")
 
 
 def test_a_letter_without_a_unicode_name_is_checked_not_a_500(client: TestClient) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from functools import cache
 from pathlib import Path
@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rewriter import __version__
@@ -311,11 +311,24 @@ def create_app(settings: Settings | None = None) -> Any:
     )
     async def check_case(case: Case, request: Request) -> Response:
         await ready()
+        return _json(await checked(case, request.scope))
+
+    async def checked(case: Case, scope: MutableMapping[str, Any]) -> str:
+        """/v1/check's answer, shared by the route and the fast path."""
         result = await run_check(case)
-        rules = [v.rule for v in result.violations]
-        _note_rules(request, rules)
+        scope.setdefault("state", {})["rules"] = sorted({v.rule for v in result.violations})
         metrics.count_violations(result.violations, "/v1/check")
-        return _json(result.model_dump_json())
+        return result.model_dump_json()
+
+    async def fast_check(body: bytes, scope: MutableMapping[str, Any]) -> str | None:
+        """The happy path of /v1/check, or None to let the route answer (and word any error)."""
+        if state.ready is None or not state.ready.is_set() or state.warm_error:
+            return None
+        try:
+            case = Case.model_validate_json(body)
+            return await checked(case, scope)
+        except (ValidationError, UsageError):
+            return None
 
     @app.post(
         "/v1/check/batch",
@@ -457,4 +470,39 @@ def create_app(settings: Settings | None = None) -> Any:
         # in the page, so framing reveals nothing a frame could not ask for itself.
         return HTMLResponse(_page("chatwoot.html"), headers=_page_headers("*"))
 
-    return Gate(app, state)
+    return Gate(FastCheck(app, fast_check), state)
+
+
+class FastCheck:
+    """POST /v1/check straight to the check, past FastAPI's routing and dependency machinery:
+    measured in process, that machinery took about 0.3 ms of a 0.75 ms answer — more than half
+    again the check's own time. Only the happy path is taken here; a body that does not validate,
+    or a server still warming up, goes on to the FastAPI route with the same bytes, which answers
+    exactly as it always does. The gate in front has already read the whole body."""
+
+    def __init__(self, app: Any, handle: Any) -> None:
+        self.app = app
+        self.handle = handle
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != "/v1/check" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        message = await receive()
+        answer = await self.handle(message.get("body", b""), scope)
+        if answer is None:
+            delivered = False
+
+            async def replay() -> Any:
+                nonlocal delivered
+                if not delivered:
+                    delivered = True
+                    return message
+                return await receive()
+
+            await self.app(scope, replay, send)
+            return
+        body = answer.encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

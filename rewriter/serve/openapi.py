@@ -12,7 +12,7 @@ from rewriter.serve.settings import Settings
 
 
 def document() -> dict[str, Any]:
-    return create_app(Settings()).app.openapi()
+    return create_app(Settings()).app.app.openapi()  # Gate → FastCheck → FastAPI
 
 
 if __name__ == "__main__":
