@@ -12,7 +12,10 @@ from rewriter.serve.settings import Settings
 
 
 def document() -> dict[str, Any]:
-    return create_app(Settings()).app.app.openapi()  # Gate → FastCheck → FastAPI
+    app = create_app(Settings())
+    while not hasattr(app, "openapi"):  # the ASGI layers in front of FastAPI
+        app = app.app
+    return app.openapi()
 
 
 if __name__ == "__main__":
