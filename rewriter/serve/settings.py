@@ -16,9 +16,10 @@ MAX_BATCH = 1000
 # A check whose texts total at most this many characters runs on the event loop itself; longer
 # ones go to a thread, so no 20,000-character reply (≈10+ ms) stalls every other request.
 # Measured (benchmarks/bench_serve.py, 16 keep-alive clients, 2 busy cores) against sending every
-# check to the thread pool: the hop cost more server CPU per check in each of six runs (e.g. 0.56
-# against 0.38 of the CLI's rate per CPU-second), and the loop had the lower p99 in five of six
-# (49 against 85 ms); throughput was a draw (each ahead in some runs), the machine being shared.
+# check to the thread pool: the hop cost more server CPU per check in every one of seven runs
+# (e.g. 0.91 against 0.80 of the CLI's rate per CPU-second), and the loop mostly had the lower
+# p99 (58 against 81 ms). The pool won on the clock only on the oversubscribed test machine,
+# where a process with more runnable threads gets a larger share (docs/serve.md).
 CHECK_INLINE_CHARS = 4000
 
 
