@@ -16,10 +16,10 @@ MAX_BATCH = 1000
 # A check whose texts total at most this many characters runs on the event loop itself; longer
 # ones go to a thread, so no 20,000-character reply (≈10+ ms) stalls every other request.
 # Measured (benchmarks/bench_serve.py, 16 keep-alive clients, 2 busy cores) against sending every
-# check to the thread pool: the hop cost more server CPU per check in every one of seven runs
-# (e.g. 0.91 against 0.80 of the CLI's rate per CPU-second), and the loop mostly had the lower
-# p99 (58 against 81 ms). The pool won on the clock only on the oversubscribed test machine,
-# where a process with more runnable threads gets a larger share (docs/serve.md).
+# check to the thread pool: the hop cost more server CPU per check in eleven runs of twelve
+# (one tie; e.g. 0.91 against 0.80 of the CLI's rate per CPU-second), and the loop mostly had
+# the lower p99 (58 against 81 ms). The pool won on the clock only on the oversubscribed test
+# machine, where a process with more runnable threads gets a larger share (docs/serve.md).
 CHECK_INLINE_CHARS = 4000
 
 
