@@ -507,6 +507,43 @@ def bench_rules_(
     raise typer.Exit(0)
 
 
+def _needs_extra(module: str) -> None:
+    """The server commands' dependencies are the `h2h[serve]` extra: say so in one line."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise UsageError(
+            f"this command needs the server extra: pip install 'h2h[serve]' ({module})"
+        )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (one per core for CPU-bound checks).")
+    ] = 1,
+) -> None:
+    """Serve check, rewrite and the rules over HTTP, with a playground at / and the Chatwoot
+    dashboard app at /chatwoot. Token: H2H_API_TOKEN; model: H2H_MODEL (docs/serve.md)."""
+    for module in ("fastapi", "uvicorn", "prometheus_client"):
+        _needs_extra(module)
+    from rewriter.serve.runner import serve as run
+
+    raise typer.Exit(run(host, port, workers))
+
+
+@app.command()
+def mcp() -> None:
+    """Serve check, rewrite and the rules as tools of an MCP server over stdio."""
+    _needs_extra("mcp")
+    from rewriter.mcp_server import run
+
+    run()
+    raise typer.Exit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: maps every failure to an exit code and one stderr line.
 

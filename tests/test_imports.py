@@ -1,4 +1,5 @@
-"""`h2h check` and the offline rewrite import neither litellm nor openai: fast start, no network."""
+"""`h2h check` and the offline rewrite import neither litellm nor openai, nor the server's
+dependencies: fast start, no network."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ PROBE = """
 import sys
 from rewriter.cli import main
 code = main(sys.argv[1:])
-heavy = sorted(m for m in ("litellm", "openai", "httpx", "aiohttp") if m in sys.modules)
+server = ("fastapi", "starlette", "uvicorn", "prometheus_client", "mcp")  # h2h[serve] only
+heavy = sorted(m for m in ("litellm", "openai", "httpx", "aiohttp", *server) if m in sys.modules)
 print("HEAVY=" + ",".join(heavy), file=sys.stderr)
 """
 

@@ -41,6 +41,8 @@ def test_wheel_lists_the_data_files(wheel: Path) -> None:
         missing = in_tree - names
         assert not missing, f"not in the wheel: {sorted(missing)[:5]}"
     assert "rewriter/cli.py" in names
+    pages = {"index.html", "chatwoot.html", "h2h.js", "h2h.css", "playground.js", "chatwoot.js"}
+    assert {f"rewriter/serve/static/{p}" for p in pages} <= names, "the server's pages ship"
     assert not [n for n in names if n.endswith(".py") and n.startswith("rewriter/_data/")], (
         "data folders hold no Python"
     )

@@ -36,6 +36,16 @@ _KNOWN: dict[str, frozenset[str]] = {}
 _NEW_PHRASE_WORDS: dict[str, frozenset[str]] = {}
 
 
+def _parse(word: str) -> list[Any]:
+    """pymorphy3's parses; none for a word it cannot read. Its shape check asks `unicodedata`
+    for every letter's name and raises on letters without one (found by schemathesis: a Tangut
+    ideograph in a fact made `h2h check` crash)."""
+    try:
+        return list(analyzer().parse(word))
+    except ValueError:
+        return []
+
+
 @lru_cache(maxsize=200_000)
 def lemmas(word: str) -> frozenset[str]:
     """Every lemma pymorphy3 offers for `word`, plus the normalised form itself."""
@@ -46,7 +56,7 @@ def lemmas(word: str) -> frozenset[str]:
     if not w.isalpha() and not any(ch.isalpha() for ch in w):
         return frozenset({w})
     found = {w}
-    for parse in analyzer().parse(w):
+    for parse in _parse(w):
         found.add(parse.normal_form.replace("ё", "е"))
     return frozenset(found)
 
@@ -81,7 +91,7 @@ def _verb_parses(word: str) -> list[Any]:
     spares pymorphy3 every amount and id of a text."""
     if not word.replace("-", "").isalpha():
         return []
-    return list(analyzer().parse(normalise_word(word)))
+    return list(_parse(normalise_word(word)))
 
 
 @lru_cache(maxsize=50_000)
@@ -123,14 +133,14 @@ def is_future(word: str) -> bool:
 @lru_cache(maxsize=50_000)
 def is_name(word: str) -> bool:
     """A first name by pymorphy3's `Name` tag on its most likely parse («Вера» the noun wins)."""
-    parses = analyzer().parse(normalise_word(word))
+    parses = _parse(normalise_word(word))
     return bool(parses) and "Name" in parses[0].tag
 
 
 @lru_cache(maxsize=50_000)
 def name_lemma(word: str) -> str:
     """The nominative of a name form («Ксении» → «ксения»), for comparing names across cases."""
-    for parse in analyzer().parse(normalise_word(word)):
+    for parse in _parse(normalise_word(word)):
         if "Name" in parse.tag:
             return parse.normal_form.replace("ё", "е")
     return normalise_word(word)
