@@ -37,6 +37,7 @@ from rewriter.guard.context import (
     lexicon_of,
     violation,
 )
+from rewriter.guard.language import check_language
 from rewriter.guard.rules import Rule, rules_by_id
 from rewriter.models import Violation
 
@@ -467,6 +468,7 @@ KIND_FUNCS: dict[str, Callable[[Rule, Context], list[Violation]]] = {
     "lost": check_lost,
     "constraint": check_constraint,
     "register": check_register,
+    "language": check_language,
 }
 
 

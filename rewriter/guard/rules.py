@@ -17,7 +17,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from rewriter.errors import RuleFileError
 from rewriter.paths import data_dir, read_yaml
 
-KINDS = ("phrases", "pattern", "unsupported", "lost", "constraint", "register")
+KINDS = (
+    "phrases",
+    "pattern",
+    "unsupported",
+    "lost",
+    "constraint",
+    "register",
+    "language",
+    "self-reference",
+    "reply-form",
+)
 SEVERITIES = ("block", "warn")
 
 
@@ -67,7 +77,17 @@ class Rule(BaseModel):
 
     id: str
     severity: Literal["block", "warn"]
-    kind: Literal["phrases", "pattern", "unsupported", "lost", "constraint", "register"]
+    kind: Literal[
+        "phrases",
+        "pattern",
+        "unsupported",
+        "lost",
+        "constraint",
+        "register",
+        "language",
+        "self-reference",
+        "reply-form",
+    ]
     description: str
     message: str
     params: dict[str, Any] = Field(default_factory=dict)
