@@ -38,6 +38,7 @@ from rewriter.guard.context import (
     violation,
 )
 from rewriter.guard.language import check_language
+from rewriter.guard.replyform import check_reply_form
 from rewriter.guard.rules import Rule, rules_by_id
 from rewriter.models import Violation
 
@@ -469,6 +470,7 @@ KIND_FUNCS: dict[str, Callable[[Rule, Context], list[Violation]]] = {
     "constraint": check_constraint,
     "register": check_register,
     "language": check_language,
+    "reply-form": check_reply_form,
 }
 
 

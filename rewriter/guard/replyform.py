@@ -1,0 +1,155 @@
+"""Check kind `reply-form`: the text is a finished reply from the company to this customer.
+
+It is not when it breaks off (a dangling end, an unclosed quote or bracket), says nothing for
+the draft it rewrites («OK», a greeting alone, «null», a template placeholder), says the same
+stretch twice, or speaks as the customer (role labels, a first-person complaint or question to
+the company, a letter signed with the customer's name).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict
+
+from rewriter.analysis.lexicon import grammar
+from rewriter.analysis.replyform import (
+    content_tokens,
+    dangling_end,
+    has_words,
+    repeated_stretch,
+    unbalanced,
+    voice,
+)
+from rewriter.analysis.text import Doc, analyse
+from rewriter.guard.context import Context, compiled, violation
+from rewriter.guard.rules import Rule
+from rewriter.models import Violation
+
+
+class VoiceParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    you: list[str]
+    we: list[str]
+    me: list[str]
+    openers: list[str]
+    min_score: float = 2.0
+    # The customer's marks must outweigh the company's this many times over.
+    ratio: float = 2.0
+
+
+class ReplyFormParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reasons: dict[str, str]
+    dangling_words: list[str]
+    clause_words: list[str]
+    placeholders: list[str]
+    empty_literals: list[str]
+    filler: list[str]
+    min_draft_content: int = 6
+    max_content: int = 2
+    repeat_words: int = 8
+    role_label: str
+    signoff: str
+    voice: VoiceParams
+
+
+PARAMS_SCHEMAS: dict[str, type[BaseModel]] = {"reply-form": ReplyFormParams}
+
+
+@cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE | re.MULTILINE)
+
+
+def _sets(rule: Rule) -> dict[str, frozenset[str]]:
+    p = rule.params
+
+    def build() -> dict[str, frozenset[str]]:
+        v = p["voice"]
+        return {
+            "dangling": frozenset(p["dangling_words"]),
+            "clause": frozenset(p["clause_words"]),
+            "empty": frozenset(w.lower() for w in p["empty_literals"]),
+            "filler": frozenset(p["filler"]) | grammar("function_words"),
+            "you": frozenset(v["you"]),
+            "we": frozenset(v["we"]),
+            "me": frozenset(v["me"]),
+            "openers": frozenset(v["openers"]),
+        }
+
+    return compiled(rule, "sets", build)
+
+
+def check_reply_form(rule: Rule, ctx: Context) -> list[Violation]:
+    p, text, doc = rule.params, ctx.text, ctx.doc
+    sets = _sets(rule)
+    reasons: dict[str, str] = p["reasons"]
+    out: list[Violation] = []
+
+    def add(span: tuple[int, int] | None, reason: str, evidence: str | None = None) -> None:
+        s, e = span if span else (None, None)
+        out.append(violation(rule, ctx, s, e, reason=reasons[reason], evidence=evidence))
+
+    stripped = text.strip()
+    if not has_words(stripped) or stripped.lower().strip(".!") in sets["empty"]:
+        add((0, len(text)) if stripped else None, "empty")
+        return out
+    for pattern in p["placeholders"]:
+        for m in _regex(pattern).finditer(text):
+            add(m.span(), "placeholder")
+    if out:
+        return out
+    draft_doc = analyse(ctx.case.draft) if ctx.case.draft and ctx.case.draft != text else None
+    cut = unbalanced(text) or dangling_end(doc, sets["dangling"], sets["clause"], draft_doc)
+    if cut:
+        add(cut, "cut")
+    repeat = repeated_stretch(doc, p.get("repeat_words", 8))
+    if repeat:
+        add(repeat, "repeat")
+    if draft_doc is not None and not out:
+        names = _customer_names(ctx)
+        said = content_tokens(doc, sets["filler"], names)
+        if len(said) <= p.get("max_content", 2):
+            wanted = content_tokens(draft_doc, sets["filler"], names)
+            if len(wanted) >= p.get("min_draft_content", 6):
+                add((0, len(text.rstrip())), "little")
+    for m in _regex(p["role_label"]).finditer(text):
+        add(m.span(), "customer_side")
+        break
+    else:
+        _customer_voice(rule, ctx, doc, add)
+    return out
+
+
+def _customer_names(ctx: Context) -> frozenset[str]:
+    names = {part.lower() for m in ctx.case.thread if m.name for part in m.name.split()}
+    return frozenset(names)
+
+
+def _customer_voice(rule: Rule, ctx: Context, doc: Doc, add) -> None:  # noqa: ANN001
+    p = rule.params
+    sets = _sets(rule)
+    names = _customer_names(ctx)
+    for m in _regex(p["signoff"]).finditer(ctx.text):
+        if m.group("name").lower() in names or _signs_customer(ctx, m.group("name")):
+            add(m.span(), "customer_side")
+            return
+    v = p["voice"]
+    found = voice(doc, sets["you"], sets["we"], sets["me"], sets["openers"])
+    if (
+        found.customer >= v.get("min_score", 2.0)
+        and found.customer > v.get("ratio", 2.0) * found.company
+    ):
+        add(found.evidence, "customer_side")
+
+
+def _signs_customer(ctx: Context, name: str) -> bool:
+    """The name under the letter is one the customer signed with or introduced themselves by."""
+    low = name.lower()
+    return any(
+        re.search(rf"\b{re.escape(low)}\b", t.lower()) is not None for t in ctx.case.customer_texts
+    ) and not any(low in t.lower() for t in ctx.case.agent_texts)
