@@ -115,7 +115,7 @@ def sentence_language(words: list[str]) -> str | None:
         }
         best = max(scores, key=lambda k: scores[k])
         hits = scores[best]
-        if hits >= 2 and len(lat) >= 3 and share >= 0.3 or hits >= 1 and share >= 0.6:
+        if (hits >= 2 and len(lat) >= 3 and share >= 0.3) or (hits >= 1 and share >= 0.6):
             return best
     if cyr:
         markers = Counter(m for m in map(_cyrillic_marker, cyr) if m)

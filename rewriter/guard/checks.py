@@ -38,6 +38,7 @@ from rewriter.guard.context import (
     violation,
 )
 from rewriter.guard.language import check_language
+from rewriter.guard.metatalk import check_self_reference
 from rewriter.guard.replyform import check_reply_form
 from rewriter.guard.rules import Rule, rules_by_id
 from rewriter.models import Violation
@@ -471,6 +472,7 @@ KIND_FUNCS: dict[str, Callable[[Rule, Context], list[Violation]]] = {
     "register": check_register,
     "language": check_language,
     "reply-form": check_reply_form,
+    "self-reference": check_self_reference,
 }
 
 

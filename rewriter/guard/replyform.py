@@ -130,7 +130,7 @@ def _customer_names(ctx: Context) -> frozenset[str]:
     return frozenset(names)
 
 
-def _customer_voice(rule: Rule, ctx: Context, doc: Doc, add) -> None:  # noqa: ANN001
+def _customer_voice(rule: Rule, ctx: Context, doc: Doc, add) -> None:
     p = rule.params
     sets = _sets(rule)
     names = _customer_names(ctx)
