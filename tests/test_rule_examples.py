@@ -22,6 +22,9 @@ SPEC_IDS = {
     "template-phrase",
     "capitalized-you",
     "flat-refusal",
+    "meta-talk",
+    "wrong-language",
+    "not-a-reply",
 }
 
 

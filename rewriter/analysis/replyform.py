@@ -86,12 +86,12 @@ def dangling_end(
         return None  # ends on punctuation that closes a thought (or an emoji)
     if last.norm in dangling_words:
         return last.start, len(text)
-    clause = _last_clause(doc, clause_words)
-    if ellipsis:
-        if not any(may_be_predicate(t.text) for t in clause):
-            s = doc.sentence_span(doc.tokens[-1].sent)[0]
-            return s, len(text)
+    if ellipsis:  # «…» after a fragment with no verb at all («По вашему вопросу…»)
+        sentence = doc.tokens_in(last.sent)
+        if not any(may_be_predicate(t.text) for t in sentence):
+            return doc.sentence_span(last.sent)[0], len(text)
         return None
+    clause = _last_clause(doc, clause_words)
     if _END_PUNCT.search(text):
         return None
     if draft is not None and _cut_short(text, last, draft):
@@ -141,8 +141,7 @@ def repeated_stretch(doc: Doc, n: int = 8, sentence_words: int = 4) -> Span | No
 class Voice:
     """Who seems to speak: the customer's marks against the company's («вы», «мы»).
 
-    Customer marks: «мой» (their order, their money) 1; «я», «мне», «меня» ½ each (an agent
-    says «я проверил» too); a verb in the 1st person singular («жду», «поменяю») ½ (a verb for
+    Customer marks: «я», «мне», «меня», «мой» ½ each (an agent says «я проверил» too); a verb in the 1st person singular («жду», «поменяю») ½ (a verb for
     «мы» counts for the company); an acknowledgement opening a paragraph («Понял, спасибо»)
     1; a question that does not speak to the reader («Когда курьер заберёт?») 1½ — an agent's
     questions ask the customer something («Можете прислать скриншот?»)."""
@@ -173,7 +172,7 @@ def voice(
                 company += 1
                 addressed = True
             elif t.norm in me_words:
-                mark += 1.0 if t.lemmas & {"мой"} else 0.5
+                mark += 0.5
             elif t.text.isalpha():
                 if first_person_singular(t.text):
                     mark += 0.5

@@ -47,7 +47,7 @@ def check_language(rule: Rule, ctx: Context) -> list[Violation]:
         return []
     expected = customer_language(case.customer_texts)
     allowed = {expected}
-    if case.draft and case.draft != ctx.text:
+    if case.draft:  # the agent chose the draft's language: a rewrite may keep it
         allowed.add(analyse_language(case.draft).lang or RUSSIAN)
     names: dict[str, str] = p["names"]
     evidence = p["evidence"].format(expected=names.get(expected, expected))

@@ -140,7 +140,9 @@ def _labels(rule: Rule) -> dict[str, re.Pattern[str]]:
 def _sources(case: Case | None, text: str) -> list[str]:
     if case is None:
         return []
-    out = [t for t in (case.draft, *case.facts) if t and t != text]
+    # The draft counts even when it is the text itself (the offline fallback): what the agent
+    # wrote is never a leak.
+    out = [t for t in (case.draft, *case.facts) if t]
     return out + [m.text for m in case.thread]
 
 
@@ -173,7 +175,8 @@ def findings(
         if m.group(1).strip() and m.group(1).strip() not in customer:
             add(Finding(m.start(), m.start(1), "wrapper"))
     if json_dump(text):
-        add(Finding(0, len(text), "leak" if '"role"' in text else "wrapper"))
+        role = text.find('"role"')  # quoted alone: the whole dump would not fit a message
+        add(Finding(role, role + 6, "leak") if role >= 0 else Finding(0, 1, "wrapper"))
     for cls, patterns in p["patterns"].items():
         for pattern in patterns:
             rx = compiled(rule, f"rx:{pattern}", lambda pattern=pattern: _ci(pattern))
