@@ -141,10 +141,11 @@ def repeated_stretch(doc: Doc, n: int = 8, sentence_words: int = 4) -> Span | No
 class Voice:
     """Who seems to speak: the customer's marks against the company's («вы», «мы»).
 
-    Customer marks: «я», «мне», «меня», «мой» ½ each (an agent says «я проверил» too); a verb in the 1st person singular («жду», «поменяю») ½ (a verb for
-    «мы» counts for the company); an acknowledgement opening a paragraph («Понял, спасибо»)
-    1; a question that does not speak to the reader («Когда курьер заберёт?») 1½ — an agent's
-    questions ask the customer something («Можете прислать скриншот?»)."""
+    Customer marks: «я», «мне», «меня», «мой» ½ each (an agent says «я проверил» too); a verb
+    in the 1st person singular («жду», «поменяю») ½ (one for «мы» counts for the company); an
+    acknowledgement opening a paragraph («Понял, спасибо») 1; a question that does not speak
+    to the reader («Когда курьер заберёт?») 1½ — an agent's questions ask the customer
+    something («Можете прислать скриншот?»)."""
 
     customer: float
     company: int
