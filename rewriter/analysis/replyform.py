@@ -144,8 +144,8 @@ class Voice:
     Customer marks: «я», «мне», «меня», «мой» ½ each (an agent says «я проверил» too); a verb
     in the 1st person singular («жду», «поменяю») ½ (one for «мы» counts for the company); an
     acknowledgement opening a paragraph («Понял, спасибо») 1; a question that does not speak
-    to the reader («Когда курьер заберёт?») 1½ — an agent's questions ask the customer
-    something («Можете прислать скриншот?»)."""
+    to the reader («Когда курьер заберёт?», «почему я должна…») 1½ — an agent's questions
+    ask the customer something («Можете прислать скриншот?»)."""
 
     customer: float
     company: int
@@ -158,6 +158,7 @@ def voice(
     we_words: Collection[str],
     me_words: Collection[str],
     openers: Collection[str],
+    why_words: Collection[str] = (),
 ) -> Voice:
     score = 0.0
     company = 0
@@ -168,12 +169,14 @@ def voice(
             continue
         mark = 0.0
         addressed = False
+        me = False
         for t in toks:
             if t.norm in you_words or t.norm in we_words:
                 company += 1
                 addressed = True
             elif t.norm in me_words:
                 mark += 0.5
+                me = True
             elif t.text.isalpha():
                 if first_person_singular(t.text):
                     mark += 0.5
@@ -185,7 +188,10 @@ def voice(
         opens_paragraph = start == 0 or "\n" in doc.text[max(0, start - 2) : start]
         if opens_paragraph and toks[0].norm in openers:
             mark += 1.0
-        if doc.text[start:end].rstrip().endswith("?") and not addressed:
+        asks = doc.text[start:end].rstrip().endswith("?")
+        # «Не понимаю, почему я должна платить!»: a question about oneself, however punctuated.
+        asks = asks or (me and any(t.norm in why_words for t in toks))
+        if asks and not addressed:
             mark += 1.5
         if mark and first is None:
             first = (start, end)

@@ -35,6 +35,7 @@ class VoiceParams(BaseModel):
     we: list[str]
     me: list[str]
     openers: list[str]
+    why: list[str] = []  # question words that make a first-person sentence a question
     min_score: float = 2.0
     # The customer's marks must outweigh the company's this many times over.
     ratio: float = 2.0
@@ -79,6 +80,7 @@ def _sets(rule: Rule) -> dict[str, frozenset[str]]:
             "we": frozenset(v["we"]),
             "me": frozenset(v["me"]),
             "openers": frozenset(v["openers"]),
+            "why": frozenset(v.get("why", [])),
         }
 
     return compiled(rule, "sets", build)
@@ -139,7 +141,7 @@ def _customer_voice(rule: Rule, ctx: Context, doc: Doc, add) -> None:
             add(m.span(), "customer_side")
             return
     v = p["voice"]
-    found = voice(doc, sets["you"], sets["we"], sets["me"], sets["openers"])
+    found = voice(doc, sets["you"], sets["we"], sets["me"], sets["openers"], sets["why"])
     if (
         found.customer >= v.get("min_score", 2.0)
         and found.customer > v.get("ratio", 2.0) * found.company
