@@ -85,7 +85,7 @@ def test_dangling_end(text: str, cut: bool) -> None:
 
 
 def test_a_word_or_link_cut_short_is_read_against_the_draft() -> None:
-    draft = analyse("Номер брони указан в письме, ссылка: https://ex.ru/booking")
+    draft = "Номер брони указан в письме, ссылка: https://ex.ru/booking"
     assert dangling_end(analyse("Номер бро"), DANGLING, CLAUSE, draft)
     assert dangling_end(analyse("Ссылка: https://ex.ru/boo"), DANGLING, CLAUSE, draft)
     assert dangling_end(analyse("Ссылка: https://ex.ru/booking"), DANGLING, CLAUSE, draft) is None
@@ -141,8 +141,9 @@ def test_prompt_leak_is_measured_against_the_shipped_prompt() -> None:
     texts = prompt_texts(rule.params["prompt_files"])
     assert any("редактор" in t for t in texts)  # the system template is read as data
     index = NgramIndex(texts, 6)
-    assert index.shared("Перепиши его так, чтобы он звучал как живой человек, который пишет")
-    assert not index.shared("Заказ уже у курьера, он привезёт его завтра до обеда.")
+    leak = "Перепиши его так, чтобы он звучал как живой человек, который пишет"
+    assert index.shared(analyse(leak))
+    assert not index.shared(analyse("Заказ уже у курьера, он привезёт его завтра до обеда."))
 
 
 def test_a_phrase_the_thread_uses_is_not_self_reference() -> None:

@@ -65,9 +65,16 @@ def _sets(section: str) -> dict[str, frozenset[str]]:
 
 
 @cache
-def _salutations() -> list[tuple[str, tuple[str, ...]]]:
-    out = [(lang, tuple(p.split())) for lang, ps in _data()["salutations"].items() for p in ps]
-    return sorted(out, key=lambda x: -len(x[1]))
+def _salutations() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """Salutation phrases by their first word, longest first."""
+    out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for lang, phrases in _data()["salutations"].items():
+        for phrase in phrases:
+            words = tuple(phrase.split())
+            out.setdefault(words[0], []).append((lang, words))
+    for options in out.values():
+        options.sort(key=lambda x: -len(x[1]))
+    return out
 
 
 @cache
@@ -80,16 +87,25 @@ def _blank(text: str, pattern: re.Pattern[str]) -> str:
     return pattern.sub(lambda m: " " * len(m.group()), text)
 
 
+@cache
+def _marker_letters() -> tuple[re.Pattern[str], dict[str, str]]:
+    """One pattern for every letter Russian has not got, and the language each points to
+    (the more specific language wins when a word has several)."""
+    letters: dict[str, str] = {}
+    for lang in ("uk_be_kk", "uk", "be", "kk"):
+        for ch in _data()["letters"][lang]:
+            letters[ch] = lang
+    return re.compile(f"[{''.join(letters)}]"), letters
+
+
+_ORDER = {"kk": 0, "be": 1, "uk": 2, "uk_be_kk": 3}
+
+
 def _cyrillic_marker(word: str) -> str | None:
-    letters = _data()["letters"]
-    if any(ch in letters["kk"] for ch in word):
-        return "kk"
-    if any(ch in letters["be"] for ch in word):
-        return "be"
-    if any(ch in letters["uk"] for ch in word):
-        return "uk"
-    if any(ch in letters["uk_be_kk"] for ch in word):
-        return "uk_be_kk"
+    pattern, letters = _marker_letters()
+    found = pattern.findall(word)
+    if found:
+        return min((letters[ch] for ch in found), key=_ORDER.__getitem__)
     for lang, words in _sets("cyrillic").items():
         if word in words:
             return lang
@@ -135,9 +151,10 @@ def _salutation_spans(text: str, tokens: list[re.Match[str]]) -> list[tuple[int,
     """Greetings and sign-offs in a Latin script («Hi Anna», «Best regards»)."""
     norms = [m.group().lower() for m in tokens]
     out: list[tuple[int, int, str]] = []
+    index = _salutations()
     i = 0
     while i < len(tokens):
-        for lang, words in _salutations():
+        for lang, words in index.get(norms[i], ()):
             n = len(words)
             if tuple(norms[i : i + n]) == words:
                 out.append((tokens[i].start(), tokens[i + n - 1].end(), lang))
@@ -159,13 +176,15 @@ def analyse_language(text: str) -> TextLanguage:
     return TextLanguage(tuple(sentences), tuple(salutations))
 
 
-_NOT_RUSSIAN = re.compile(r"[a-zA-Zäöüßіїєґўәөүұқғңһ]{2}")
+_NOT_RUSSIAN = re.compile(r"[a-zäöüß]{2}|[іїєґўәөүұқғңһ]")  # «SORRY10», «SU 2135» are codes
 
 
 def may_be_foreign(text: str) -> bool:
-    """A quick test before the reading: Russian text has no run of Latin or non-Russian letters
-    (a false alarm only costs the full reading)."""
-    return _NOT_RUSSIAN.search(text) is not None
+    """A quick test before the reading: Russian text has no Latin or non-Russian letters
+    outside links and addresses (a false alarm only costs the full reading)."""
+    if _NOT_RUSSIAN.search(text) is None:
+        return False
+    return _NOT_RUSSIAN.search(_URLISH.sub(" ", text)) is not None
 
 
 def customer_language(texts: Iterable[str]) -> str:

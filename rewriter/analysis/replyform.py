@@ -17,7 +17,7 @@ from rewriter.analysis.morph import (
     may_address_you,
     may_be_predicate,
 )
-from rewriter.analysis.text import Doc, Token
+from rewriter.analysis.text import Doc, Token, analyse
 
 Span = tuple[int, int]
 
@@ -25,6 +25,7 @@ _END_PUNCT = re.compile(r"[.!?…)»\"'\]:;]\s*$|[\U0001F000-\U0001FAFF\u2600-\u
 _ELLIPSIS_END = re.compile(r"(?:…|\.{3,})\s*$")
 _LIST_MARKER_END = re.compile(r"(?:^|\n)\s*(?:\d{1,2}[.)]|[-•*–—])\s*$")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*", re.IGNORECASE)
+_NO_PUNCT = str.maketrans(dict.fromkeys(".,!?…:;—–-«»\"'()", " "))
 _URL_TAIL = ".,;:!?)»\"'"
 _WORDS = re.compile(r"[^\W_]+")
 # Brackets that are smileys («:(», «))», «;-)») or list numbers («1)») are not brackets.
@@ -34,6 +35,11 @@ _PAIRS = (("«", "»"), ("(", ")"), ("[", "]"), ("{", "}"), ("“", "”"))
 
 def unbalanced(text: str) -> Span | None:
     """An opening quote, bracket or code fence that is never closed: the text was cut."""
+    present = [pair for pair in _PAIRS if pair[0] in text or pair[1] in text]
+    if all(text.count(a) == text.count(b) for a, b in present) and not (
+        ('"' in text and text.count('"') % 2) or ("`" in text and text.count("```") % 2)
+    ):
+        return None  # the common case: as many closing marks as opening ones
     text = _SMILEY.sub(lambda m: " " * len(m.group()), text)
     for left, right in _PAIRS:
         depth, opened = 0, -1
@@ -68,7 +74,7 @@ def dangling_end(
     doc: Doc,
     dangling_words: Collection[str],
     clause_words: Collection[str],
-    draft: Doc | None = None,
+    draft: str | None = None,
 ) -> Span | None:
     """Where the text breaks off: a preposition or conjunction last, a list item with nothing in
     it, «…» after a fragment, a word or link cut short (a prefix of the draft's), or a clause
@@ -94,7 +100,7 @@ def dangling_end(
     clause = _last_clause(doc, clause_words)
     if _END_PUNCT.search(text):
         return None
-    if draft is not None and _cut_short(text, last, draft):
+    if draft is not None and _cut_short(text, last, analyse(draft)):
         return last.start, len(text)
     opened = clause and clause[0].norm in clause_words and clause[0].norm not in ("а", "и", "но")
     if opened and not any(may_be_predicate(t.text) for t in clause[1:]):
@@ -120,20 +126,30 @@ def _cut_short(text: str, last: Token, draft: Doc) -> bool:
 def repeated_stretch(doc: Doc, n: int = 8, sentence_words: int = 4) -> Span | None:
     """The second occurrence of a run of `n` words that the text already said (a reply given
     twice, a paragraph pasted again), or of a whole sentence of `sentence_words` or more."""
-    said: set[tuple[str, ...]] = set()
-    for sent in range(len(doc.sentences)):
-        words = tuple(t.norm for t in doc.tokens_in(sent))
-        if len(words) >= sentence_words:
-            if words in said:
-                return doc.sentence_span(sent)
-            said.add(words)
+    text = doc.text
+    norms = [t.norm for t in doc.tokens]
+    short = list(zip(*(norms[k:] for k in range(sentence_words)), strict=False))
+    if len(set(short)) == len(short):
+        return None  # the common case: not even `sentence_words` words come twice in a row
+    if len(doc.sentences) > 1:
+        said: set[tuple[str, ...]] = set()
+        for start, end in doc.sentences:
+            words = tuple(text[start:end].lower().translate(_NO_PUNCT).split())
+            if len(words) >= sentence_words:
+                if words in said:
+                    return start, end
+                said.add(words)
     toks = doc.tokens
-    seen: dict[tuple[str, ...], int] = {}
-    for i in range(len(toks) - n + 1):
-        key = tuple(t.norm for t in toks[i : i + n])
-        if key in seen and seen[key] + n <= i:
-            return toks[i].start, toks[min(len(toks) - 1, i + n - 1)].end
-        seen.setdefault(key, i)
+    if len(toks) < 2 * n:
+        return None
+    grams = list(zip(*(norms[k:] for k in range(n)), strict=False))
+    if len(set(grams)) == len(grams):
+        return None  # the common case: no run of n words comes twice
+    first: dict[tuple[str, ...], int] = {}
+    for i, gram in enumerate(grams):
+        j = first.setdefault(gram, i)
+        if j + n <= i:
+            return toks[i].start, toks[i + n - 1].end
     return None
 
 

@@ -34,12 +34,15 @@ PARAMS_SCHEMAS: dict[str, type[BaseModel]] = {"language": LanguageParams}
 
 
 def check_language(rule: Rule, ctx: Context) -> list[Violation]:
+    case = ctx.case
+    customer_foreign = any(may_be_foreign(t) for t in case.customer_texts)
+    if not customer_foreign and not may_be_foreign(ctx.text):
+        return []  # the common case: Cyrillic Russian on both sides, nothing to read
     found = analyse_language(ctx.text)
     p = rule.params
     min_words = p.get("min_words", 2)
-    case = ctx.case
     foreign = [s for s in found.sentences if s.lang and s.words >= min_words]
-    if not any(may_be_foreign(t) for t in case.customer_texts):
+    if not customer_foreign:
         # The common case: a customer writing Russian; only what is not Russian can be wrong.
         foreign = [s for s in foreign if s.lang != RUSSIAN]
     greetings = [g for g in found.salutations if g[2] != RUSSIAN]

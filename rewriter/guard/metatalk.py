@@ -79,6 +79,10 @@ class Finding(NamedTuple):
 
 # --- the prompt texts a leak is measured against -------------------------------------------------
 
+_LATIN = re.compile(r"[A-Za-z]{2}")
+# What any structural finding needs: a tag, a fence, a heading, bold, a quote, a colon, a
+# bracket, a rule line, or Latin letters.
+_MARKS = re.compile(r"[<`#*>:\[{=_]|---|[A-Za-z]{2}")
 _JINJA = re.compile(r"\{[{%#].*?[}%#]\}", re.DOTALL)
 
 
@@ -158,32 +162,8 @@ def findings(
     doc = doc or analyse(text)
     found: list[Finding] = []
     add = found.append
-    for rx in (THINK, FENCE, HEADING, BOLD_LINE, RULE_LINE):
-        for m in rx.finditer(text):
-            add(Finding(m.start(), m.end(), "wrapper"))
-    labels = _labels(rule)
-    for cls in ("keep", "drop"):
-        for m in labels[cls].finditer(text):
-            add(Finding(m.start("label"), m.start("rest"), "wrapper"))
-    variants = list(labels["variant"].finditer(text))
-    if len(variants) >= 2 or any("(" in m.group() for m in variants):
-        found += [Finding(m.start("label"), m.start("rest"), "wrapper") for m in variants]
-    for m in labels["leak"].finditer(text):
-        add(Finding(m.start("label"), m.start("rest"), "leak"))
-    customer = " ".join(case.customer_texts) if case else ""
-    for m in QUOTE_LINE.finditer(text):
-        if m.group(1).strip() and m.group(1).strip() not in customer:
-            add(Finding(m.start(), m.start(1), "wrapper"))
-    if json_dump(text):
-        role = text.find('"role"')  # quoted alone: the whole dump would not fit a message
-        add(Finding(role, role + 6, "leak") if role >= 0 else Finding(0, 1, "wrapper"))
-    for cls, patterns in p["patterns"].items():
-        for pattern in patterns:
-            rx = compiled(rule, f"rx:{pattern}", lambda pattern=pattern: _ci(pattern))
-            for m in rx.finditer(text):
-                add(Finding(m.start(), m.end(), cls))
-    for m in _rule_ids().finditer(text):
-        add(Finding(m.start(), m.end(), "leak"))
+    if _MARKS.search(text) is not None:
+        _structure(rule, text, case, found)
     lexical: list[tuple[Match, str]] = []
     for key, cls in (("self_reference", "self"), ("edits", "self"), ("leak_phrases", "leak")):
         lexical += [(m, cls) for m in lexicon_of(rule, key).find(doc)]
@@ -191,7 +171,7 @@ def findings(
         docs = [analyse(t) for t in _sources(case, text)]
         found += [Finding(m.start, m.end, c) for m, c in lexical if not _echoed(m, docs)]
     index = _prompt_index(tuple(p["prompt_files"]), p.get("ngram", 6))
-    shared = index.shared(text)
+    shared = index.shared(doc)
     if shared:
         own: set[tuple[str, ...]] = set()
         for t in _sources(case, text):
@@ -202,11 +182,66 @@ def findings(
     return _merge(found)
 
 
-def _ci(pattern: str) -> re.Pattern[str]:
-    rx = compile_pattern(pattern)
-    return (
-        re.compile(rx.pattern, re.IGNORECASE | re.MULTILINE) if isinstance(rx, re.Pattern) else rx
-    )
+def _structure(rule: Rule, text: str, case: Case | None, found: list[Finding]) -> None:
+    """Wrappers, labels, delimiters and English meta talk: each needs a mark that a plain
+    Russian reply rarely has (_MARKS), so most replies skip all of it."""
+    add = found.append
+    # Each structure is looked for only when the character it needs is in the text.
+    for needed, rx in (("<", THINK), ("```", FENCE), ("#", HEADING), ("**", BOLD_LINE)):
+        if needed in text:
+            found += [Finding(m.start(), m.end(), "wrapper") for m in rx.finditer(text)]
+    if any(mark in text for mark in ("---", "***", "___", "===")):
+        found += [Finding(m.start(), m.end(), "wrapper") for m in RULE_LINE.finditer(text)]
+    if ":" in text:
+        _label_findings(rule, text, found)
+    if ">" in text:
+        customer = " ".join(case.customer_texts) if case else ""
+        for m in QUOTE_LINE.finditer(text):
+            if m.group(1).strip() and m.group(1).strip() not in customer:
+                add(Finding(m.start(), m.start(1), "wrapper"))
+    if text.lstrip()[:1] in ("[", "{") and json_dump(text):
+        role = text.find('"role"')  # quoted alone: the whole dump would not fit a message
+        add(Finding(role, role + 6, "leak") if role >= 0 else Finding(0, 1, "wrapper"))
+    # The patterns need a colon (a preface), Latin letters (English meta talk), or the marks of
+    # a delimiter; a plain Russian reply has none of them and is not scanned.
+    latin = _LATIN.search(text) is not None
+    needs = {
+        "wrapper": latin or ":" in text,
+        "self": latin,
+        "leak": latin or any(mark in text for mark in ("<", "==", "[")),
+    }
+    for cls, rx in _class_patterns(rule).items():
+        if needs.get(cls, True):
+            found += [Finding(m.start(), m.end(), cls) for m in rx.finditer(text)]
+    if latin and "-" in text:
+        found += [Finding(m.start(), m.end(), "leak") for m in _rule_ids().finditer(text)]
+
+
+def _label_findings(rule: Rule, text: str, found: list[Finding]) -> None:
+    labels = _labels(rule)
+    for cls in ("keep", "drop"):
+        for m in labels[cls].finditer(text):
+            found.append(Finding(m.start("label"), m.start("rest"), "wrapper"))
+    variants = list(labels["variant"].finditer(text))
+    if len(variants) >= 2 or any("(" in m.group() for m in variants):
+        found += [Finding(m.start("label"), m.start("rest"), "wrapper") for m in variants]
+    for m in labels["leak"].finditer(text):
+        found.append(Finding(m.start("label"), m.start("rest"), "leak"))
+
+
+def _class_patterns(rule: Rule) -> dict[str, re.Pattern[str]]:
+    """One pattern per class (its file patterns as alternatives): one scan each."""
+
+    def build() -> dict[str, re.Pattern[str]]:
+        out = {}
+        for cls, patterns in rule.params["patterns"].items():
+            for pattern in patterns:
+                compile_pattern(pattern)  # a pattern that does not compile names the rule file
+            joined = "|".join(f"(?:{p})" for p in patterns)
+            out[cls] = re.compile(joined, re.IGNORECASE | re.MULTILINE)
+        return out
+
+    return compiled(rule, "class-patterns", build)
 
 
 def _merge(found: list[Finding]) -> list[Finding]:

@@ -55,10 +55,15 @@ class ReplyFormParams(BaseModel):
     repeat_words: int = 8
     role_label: str
     signoff: str
+    # Words one of which a sign-off holds (checked before the pattern is run).
+    signoff_words: list[str]
     voice: VoiceParams
 
 
 PARAMS_SCHEMAS: dict[str, type[BaseModel]] = {"reply-form": ReplyFormParams}
+
+
+_PLACEHOLDER_MARK = re.compile(r"[{\[<%]|lorem", re.IGNORECASE)
 
 
 @cache
@@ -79,6 +84,8 @@ def _sets(rule: Rule) -> dict[str, frozenset[str]]:
             "you": frozenset(v["you"]),
             "we": frozenset(v["we"]),
             "me": frozenset(v["me"]),
+            "signoff_words": tuple(p["signoff_words"]),
+            "me_keys": frozenset("=" + w for w in v["me"]),
             "openers": frozenset(v["openers"]),
             "why": frozenset(v.get("why", [])),
         }
@@ -100,28 +107,29 @@ def check_reply_form(rule: Rule, ctx: Context) -> list[Violation]:
     if not has_words(stripped) or stripped.lower().strip(".!") in sets["empty"]:
         add((0, len(text)) if stripped else None, "empty")
         return out
-    for pattern in p["placeholders"]:
-        for m in _regex(pattern).finditer(text):
+    if _PLACEHOLDER_MARK.search(text):
+        rx = _regex("|".join(f"(?:{x})" for x in p["placeholders"]))
+        for m in rx.finditer(text):
             add(m.span(), "placeholder")
-    if out:
-        return out
-    draft_doc = analyse(ctx.case.draft) if ctx.case.draft and ctx.case.draft != text else None
-    cut = unbalanced(text) or dangling_end(doc, sets["dangling"], sets["clause"], draft_doc)
+        if out:
+            return out
+    draft = ctx.case.draft if ctx.case.draft and ctx.case.draft != text else None
+    cut = unbalanced(text) or dangling_end(doc, sets["dangling"], sets["clause"], draft)
     if cut:
         add(cut, "cut")
     repeat = repeated_stretch(doc, p.get("repeat_words", 8))
     if repeat:
         add(repeat, "repeat")
-    if draft_doc is not None and not out:
+    if draft is not None and not out and len(doc.tokens) <= 12:  # a long text says something
         names = _customer_names(ctx)
         said = content_tokens(doc, sets["filler"], names)
         if len(said) <= p.get("max_content", 2):
-            wanted = content_tokens(draft_doc, sets["filler"], names)
+            wanted = content_tokens(analyse(draft), sets["filler"], names)
             if len(wanted) >= p.get("min_draft_content", 6):
                 add((0, len(text.rstrip())), "little")
-    for m in _regex(p["role_label"]).finditer(text):
-        add(m.span(), "customer_side")
-        break
+    label = _regex(p["role_label"]).search(text) if ":" in text else None
+    if label:
+        add(label.span(), "customer_side")
     else:
         _customer_voice(rule, ctx, doc, add)
     return out
@@ -135,12 +143,26 @@ def _customer_names(ctx: Context) -> frozenset[str]:
 def _customer_voice(rule: Rule, ctx: Context, doc: Doc, add) -> None:
     p = rule.params
     sets = _sets(rule)
-    names = _customer_names(ctx)
-    for m in _regex(p["signoff"]).finditer(ctx.text):
-        if m.group("name").lower() in names or _signs_customer(ctx, m.group("name")):
-            add(m.span(), "customer_side")
-            return
+    tail = ctx.text[-80:]
+    low = tail.lower()
+    signs = any(word in low for word in sets["signoff_words"])
+    m = _regex(p["signoff"]).search(tail) if signs else None
+    if m and (
+        m.group("name").lower() in _customer_names(ctx) or _signs_customer(ctx, m.group("name"))
+    ):
+        add(
+            (len(ctx.text) - len(tail) + m.start(), len(ctx.text) - len(tail) + m.end()),
+            "customer_side",
+        )
+        return
     v = p["voice"]
+    first = doc.tokens[0].norm if doc.tokens else ""
+    if (
+        "?" not in ctx.text
+        and first not in sets["openers"]
+        and doc.keys.isdisjoint(sets["me_keys"])
+    ):
+        return  # the common case: no question, no «я», no «ок, спасибо» — the company speaks
     found = voice(doc, sets["you"], sets["we"], sets["me"], sets["openers"], sets["why"])
     if (
         found.customer >= v.get("min_score", 2.0)
