@@ -120,6 +120,10 @@ def test_voice_weighs_the_customer_against_the_company() -> None:
     assert customer.customer >= 2 and customer.company == 0
     assert agent.company >= 2
     assert asking.customer == 0
+    impatient = voice(
+        analyse("У меня снова не работает. Сделайте уже что-нибудь."), *args, (), ["уже"]
+    )
+    assert impatient.customer >= 2
 
 
 # --- meta-talk -----------------------------------------------------------------------------------

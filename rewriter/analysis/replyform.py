@@ -161,7 +161,8 @@ class Voice:
     in the 1st person singular («жду», «поменяю») ½ (one for «мы» counts for the company); an
     acknowledgement opening a paragraph («Понял, спасибо») 1; a question that does not speak
     to the reader («Когда курьер заберёт?», «почему я должна…») 1½ — an agent's questions
-    ask the customer something («Можете прислать скриншот?»)."""
+    ask the customer something («Можете прислать скриншот?»); «у меня» 1; an impatient
+    demand («Сделайте уже…», «Верните наконец…») 1."""
 
     customer: float
     company: int
@@ -175,6 +176,7 @@ def voice(
     me_words: Collection[str],
     openers: Collection[str],
     why_words: Collection[str] = (),
+    impatience: Collection[str] = (),
 ) -> Voice:
     score = 0.0
     company = 0
@@ -186,12 +188,14 @@ def voice(
         mark = 0.0
         addressed = False
         me = False
-        for t in toks:
+        demands = False
+        for k, t in enumerate(toks):
             if t.norm in you_words or t.norm in we_words:
                 company += 1
                 addressed = True
             elif t.norm in me_words:
-                mark += 0.5
+                # «у меня» is the customer's trouble («у меня снова не работает»)
+                mark += 1.0 if k and toks[k - 1].norm == "у" else 0.5
                 me = True
             elif t.text.isalpha():
                 if first_person_singular(t.text):
@@ -200,6 +204,7 @@ def voice(
                     company += 1
                 elif may_address_you(t.text):
                     addressed = True
+                    demands = demands or any(x.norm in impatience for x in toks)
         start, end = doc.sentence_span(sent)
         opens_paragraph = start == 0 or "\n" in doc.text[max(0, start - 2) : start]
         if opens_paragraph and toks[0].norm in openers:
@@ -209,6 +214,8 @@ def voice(
         asks = asks or (me and any(t.norm in why_words for t in toks))
         if asks and not addressed:
             mark += 1.5
+        if demands:  # «Сделайте уже что-нибудь», «Верните наконец деньги»
+            mark += 1.0
         if mark and first is None:
             first = (start, end)
         score += mark

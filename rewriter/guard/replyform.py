@@ -36,6 +36,7 @@ class VoiceParams(BaseModel):
     me: list[str]
     openers: list[str]
     why: list[str] = []  # question words that make a first-person sentence a question
+    impatience: list[str] = []  # with an imperative: a demand on the company
     min_score: float = 2.0
     # The customer's marks must outweigh the company's this many times over.
     ratio: float = 2.0
@@ -88,6 +89,7 @@ def _sets(rule: Rule) -> dict[str, frozenset[str]]:
             "me_keys": frozenset("=" + w for w in v["me"]),
             "openers": frozenset(v["openers"]),
             "why": frozenset(v.get("why", [])),
+            "impatience": frozenset(v.get("impatience", [])),
         }
 
     return compiled(rule, "sets", build)
@@ -163,7 +165,9 @@ def _customer_voice(rule: Rule, ctx: Context, doc: Doc, add) -> None:
         and doc.keys.isdisjoint(sets["me_keys"])
     ):
         return  # the common case: no question, no «я», no «ок, спасибо» — the company speaks
-    found = voice(doc, sets["you"], sets["we"], sets["me"], sets["openers"], sets["why"])
+    found = voice(
+        doc, sets["you"], sets["we"], sets["me"], sets["openers"], sets["why"], sets["impatience"]
+    )
     if (
         found.customer >= v.get("min_score", 2.0)
         and found.customer > v.get("ratio", 2.0) * found.company
