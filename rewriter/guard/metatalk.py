@@ -64,8 +64,8 @@ class SelfReferenceParams(BaseModel):
     edits: Any
     leak_phrases: Any
     patterns: dict[str, list[str]]
-    ngram: int = 6
-    prompt_files: list[str]
+    # Prompt files by the n-gram length that counts as a leak of them (see the rule file).
+    prompt_files: dict[int, list[str]]
 
 
 PARAMS_SCHEMAS: dict[str, type[BaseModel]] = {"self-reference": SelfReferenceParams}
@@ -96,10 +96,11 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def prompt_texts(patterns: list[str]) -> list[str]:
+def prompt_texts(patterns: list[str], messages: bool = True) -> list[str]:
     """The texts the model is shown besides the case: templates (with their Jinja tags cut out,
-    so no n-gram runs across one), data files of prompts/ (situation lines, few-shot customer
-    and draft texts) and every rule's message. Read as data, through rewriter.paths."""
+    so no n-gram runs across one), data files of prompts/ («file.yaml:key,key» takes only those
+    keys of a list of mappings) and, with `messages`, every rule's message. Read as data,
+    through rewriter.paths."""
     from rewriter.paths import data_dir, prompts_dir, read_yaml
 
     folders = [data_dir("prompts")]
@@ -117,14 +118,23 @@ def prompt_texts(patterns: list[str]) -> list[str]:
                     if keys and isinstance(data, list):
                         data = [{k: item.get(k) for k in keys} for item in data]
                     texts += _strings(data)
-    for rule in rules_by_id().values():
-        texts += re.split(r"\{\w+\}", rule.message)
+    if messages:
+        for rule in rules_by_id().values():
+            texts += re.split(r"\{\w+\}", rule.message)
     return texts
 
 
-@cache
-def _prompt_index(patterns: tuple[str, ...], n: int) -> NgramIndex:
-    return NgramIndex(prompt_texts(list(patterns)), n)
+def _prompt_indexes(rule: Rule) -> list[NgramIndex]:
+    """One index per n-gram length; the rules' messages go with the shortest."""
+
+    def build() -> list[NgramIndex]:
+        groups = sorted((int(n), list(files)) for n, files in rule.params["prompt_files"].items())
+        return [
+            NgramIndex(prompt_texts(files, messages=i == 0), n)
+            for i, (n, files) in enumerate(groups)
+        ]
+
+    return compiled(rule, "prompt-index", build)
 
 
 @cache
@@ -158,7 +168,6 @@ def _echoed(m: Match, docs: list[Doc]) -> bool:
 def findings(
     rule: Rule, text: str, case: Case | None = None, doc: Doc | None = None
 ) -> list[Finding]:
-    p = rule.params
     doc = doc or analyse(text)
     found: list[Finding] = []
     add = found.append
@@ -170,15 +179,15 @@ def findings(
     if lexical:
         docs = [analyse(t) for t in _sources(case, text)]
         found += [Finding(m.start, m.end, c) for m, c in lexical if not _echoed(m, docs)]
-    index = _prompt_index(tuple(p["prompt_files"]), p.get("ngram", 6))
-    shared = index.shared(doc)
-    if shared:
-        own: set[tuple[str, ...]] = set()
-        for t in _sources(case, text):
-            own |= ngrams(t, index.n)
-        for start, end in shared:
-            if not ngrams(text[start:end], index.n) <= own:
-                add(Finding(start, end, "leak"))
+    for index in _prompt_indexes(rule):
+        shared = index.shared(doc)
+        if shared:
+            own: set[tuple[str, ...]] = set()
+            for t in _sources(case, text):
+                own |= ngrams(t, index.n)
+            for start, end in shared:
+                if not ngrams(text[start:end], index.n) <= own:
+                    add(Finding(start, end, "leak"))
     return _merge(found)
 
 
