@@ -22,7 +22,7 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _QUOTED = re.compile(r"«[^«»\n]*»|\"[^\"\n]*\"|“[^”\n]*”|`[^`\n]*`")
 _URLISH = re.compile(r"\S+[@/]\S+|\b\w+\.(?:ru|com|net|org|io|рф)\b", re.IGNORECASE)
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_LATIN = re.compile(r"[a-zA-ZäöüßÄÖÜéèàç]")
+_LATIN = re.compile(r"[a-zA-ZäöüßÄÖÜéèàçñ]")
 
 # The language a function word or letter points to; "ru" is what Cyrillic is without a marker.
 RUSSIAN = "ru"
@@ -125,7 +125,7 @@ def sentence_language(words: list[str]) -> str | None:
         share = len(lat) / len(words)
         scores = {
             "en": strong + weak / 2 if strong else 0,
-            "de": sum(w in latin["de"] for w in lat),
+            **{lang: sum(w in latin[lang] for w in lat) for lang in ("de", "fr", "es", "it")},
             "translit": sum(w in latin["translit"] for w in lat)
             + sum(bool(_translit_ending().search(w)) for w in lat) / 2,
         }
@@ -176,7 +176,7 @@ def analyse_language(text: str) -> TextLanguage:
     return TextLanguage(tuple(sentences), tuple(salutations))
 
 
-_NOT_RUSSIAN = re.compile(r"[a-zäöüß]{2}|[іїєґўәөүұқғңһ]")  # «SORRY10», «SU 2135» are codes
+_NOT_RUSSIAN = re.compile(r"[a-zäöüßéèàçñ]{2}|[іїєґўәөүұқғңһҗҳ]")  # «SORRY10», «SU 2135» are codes
 
 
 def may_be_foreign(text: str) -> bool:
