@@ -30,6 +30,9 @@ SPEC_IDS = {
     "off-topic",
     "meaning-flip",
     "lost-substance",
+    "meta-talk",
+    "wrong-language",
+    "not-a-reply",
 }
 
 

@@ -205,3 +205,35 @@ def main_lemma(word: str) -> str:
 def is_we_will(word: str) -> bool:
     """A first-person plural future: the company commits to doing it («сделаем», «вернём»)."""
     return any({"1per", "plur", "futr"} <= p.tag.grammemes for p in _verb_parses(word))
+
+
+@lru_cache(maxsize=50_000)
+def first_person_plural(word: str) -> bool:
+    """«вернём», «проверяем»: some verb parse speaks for «мы» (the company)."""
+    return any({"1per", "plur"} <= p.tag.grammemes for p in _verb_parses(word) if "VERB" in p.tag)
+
+
+@lru_cache(maxsize=50_000)
+def first_person_singular(word: str) -> str | None:
+    """«жду», «надеюсь» → "pres"; «поменяю», «загружу» → "futr": every verb parse is 1st person
+    singular. None otherwise (a past form has no person: «оплатил» may be anyone's)."""
+    parses = [p for p in _verb_parses(word) if "VERB" in p.tag]
+    if not parses or not all({"1per", "sing"} <= p.tag.grammemes for p in parses):
+        return None
+    return "futr" if any("futr" in p.tag for p in parses) else "pres"
+
+
+_PREDICATE_POS = frozenset({"VERB", "INFN", "PRTS", "ADJS", "PRED"})
+
+
+@lru_cache(maxsize=50_000)
+def may_be_predicate(word: str) -> bool:
+    """Some parse can carry a clause («видим», «готово», «можно»): a clause without one is a
+    fragment («По вашему вопросу…»)."""
+    return any(p.tag.POS in _PREDICATE_POS for p in _verb_parses(word))
+
+
+@lru_cache(maxsize=50_000)
+def may_address_you(word: str) -> bool:
+    """A verb that can speak to the reader: 2nd person or imperative («можете», «подскажите»)."""
+    return any("VERB" in p.tag and ("2per" in p.tag or "impr" in p.tag) for p in _verb_parses(word))

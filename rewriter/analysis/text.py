@@ -13,6 +13,7 @@ from rewriter.analysis.morph import lemmas, normalise_word
 # Words (letters/digits joined by inner hyphens) and the symbols lexicons talk about.
 # Stdlib `re` on purpose: it is several times faster than `regex` for plain classes.
 _TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+)*|[₽$€%№]")
+TOKEN = _TOKEN  # for units that read other texts the way a Doc is read (analysis/ngrams.py)
 # A sentence ends after . ! ? … (a run, then closing quotes/brackets) before a space, or at a
 # newline; the end mark stays with its sentence.
 _SENT_END = re.compile(r"([.!?…]+[»\"')]*)\s+|\n+")

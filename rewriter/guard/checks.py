@@ -48,6 +48,12 @@ from rewriter.guard.faithfulness import PARAMS_SCHEMAS as FAITHFULNESS_PARAMS
 from rewriter.guard.faithfulness import check_contradiction, check_coverage
 from rewriter.guard.groups import PARAMS_SCHEMAS as GROUPS_PARAMS
 from rewriter.guard.groups import check_groups
+from rewriter.guard.language import PARAMS_SCHEMAS as LANGUAGE_PARAMS
+from rewriter.guard.language import check_language
+from rewriter.guard.metatalk import PARAMS_SCHEMAS as METATALK_PARAMS
+from rewriter.guard.metatalk import check_self_reference
+from rewriter.guard.replyform import PARAMS_SCHEMAS as REPLYFORM_PARAMS
+from rewriter.guard.replyform import check_reply_form
 from rewriter.guard.rules import Rule, rules_by_id, template_fields
 from rewriter.models import Violation
 
@@ -610,6 +616,9 @@ KIND_FUNCS: dict[str, Callable[[Rule, Context], list[Violation]]] = {
     "groups": check_groups,
     "contradiction": check_contradiction,
     "coverage": check_coverage,
+    "language": check_language,
+    "reply-form": check_reply_form,
+    "self-reference": check_self_reference,
 }
 
 
@@ -624,6 +633,9 @@ PARAMS_SCHEMAS: dict[str, type[BaseModel]] = {
     "register": RegisterParams,
     **GROUPS_PARAMS,
     **FAITHFULNESS_PARAMS,
+    **LANGUAGE_PARAMS,
+    **METATALK_PARAMS,
+    **REPLYFORM_PARAMS,
 }
 KIND_REGISTRY.update(KIND_FUNCS)
 

@@ -39,6 +39,9 @@ KINDS = (
     "groups",
     "contradiction",
     "coverage",
+    "language",
+    "self-reference",
+    "reply-form",
 )
 SEVERITIES = ("block", "warn")
 
@@ -123,6 +126,9 @@ class Rule(BaseModel):
         "groups",
         "contradiction",
         "coverage",
+        "language",
+        "self-reference",
+        "reply-form",
     ]
     description: str
     message: str

@@ -27,6 +27,8 @@ from typing import Any
 
 from rewriter.errors import UsageError
 from rewriter.guard.engine import violations_for
+from rewriter.guard.metatalk import RULE_ID as META_TALK
+from rewriter.guard.metatalk import unwrap
 from rewriter.guard.offline import offline_rewrite
 from rewriter.model.llm import (
     AsyncCompletionFn,
@@ -122,6 +124,10 @@ class _Run:
         entry["violations"] = sorted({v.rule for v in blocks})
         if not blocks:
             return text, found
+        salvaged = salvage(self.case, text, blocks)
+        if salvaged is not None:
+            entry["salvaged"] = entry.pop("violations")
+            return salvaged
         self.reasks.update({v.rule for v in blocks})
         self.errors.append(
             f"attempt {self.attempts}: guardrails rejected the answer: "
@@ -171,6 +177,22 @@ class _Run:
             usage=self.usage,
             reasks=dict(self.reasks),
         )
+
+
+def salvage(case: Case, text: str, blocks: list[Violation]) -> tuple[str, list[Violation]] | None:
+    """The one block that is fixed rather than re-asked: a meta-talk wrapper (a preface, labels,
+    notes after the reply, a code fence, a `<think>` block) around a reply. The reply inside is
+    checked from scratch against every rule; any other violation, or a leak of the
+    instructions, is re-asked as usual."""
+    if not blocks or any(v.rule != META_TALK for v in blocks):
+        return None
+    inner = unwrap(text, case)
+    if inner is None:
+        return None
+    found = violations_for(case.model_copy(update={"reply": inner}), inner)
+    if any(v.blocks for v in found):
+        return None
+    return inner, found
 
 
 def write_log(

@@ -1,0 +1,183 @@
+"""Check kind `reply-form`: the text is a finished reply from the company to this customer.
+
+It is not when it breaks off (a dangling end, an unclosed quote or bracket), says nothing for
+the draft it rewrites («OK», a greeting alone, «null», a template placeholder), says the same
+stretch twice, or speaks as the customer (role labels, a first-person complaint or question to
+the company, a letter signed with the customer's name).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict
+
+from rewriter.analysis.lexicon import grammar
+from rewriter.analysis.replyform import (
+    content_tokens,
+    dangling_end,
+    has_words,
+    repeated_stretch,
+    unbalanced,
+    voice,
+)
+from rewriter.analysis.text import Doc, analyse
+from rewriter.guard.context import Context, compiled, violation
+from rewriter.guard.rules import Rule
+from rewriter.models import Violation
+
+
+class VoiceParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    you: list[str]
+    we: list[str]
+    me: list[str]
+    openers: list[str]
+    why: list[str] = []  # question words that make a first-person sentence a question
+    impatience: list[str] = []  # with an imperative: a demand on the company
+    min_score: float = 2.0
+    # The customer's marks must outweigh the company's this many times over.
+    ratio: float = 2.0
+
+
+class ReplyFormParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reasons: dict[str, str]
+    dangling_words: list[str]
+    clause_words: list[str]
+    placeholders: list[str]
+    empty_literals: list[str]
+    filler: list[str]
+    min_draft_content: int = 6
+    max_content: int = 2
+    repeat_words: int = 8
+    role_label: str
+    signoff: str
+    # Words one of which a sign-off holds (checked before the pattern is run).
+    signoff_words: list[str]
+    voice: VoiceParams
+
+
+PARAMS_SCHEMAS: dict[str, type[BaseModel]] = {"reply-form": ReplyFormParams}
+
+
+_PLACEHOLDER_MARK = re.compile(r"[{\[<%]|lorem", re.IGNORECASE)
+
+
+@cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE | re.MULTILINE)
+
+
+def _sets(rule: Rule) -> dict[str, frozenset[str]]:
+    p = rule.params
+
+    def build() -> dict[str, frozenset[str]]:
+        v = p["voice"]
+        return {
+            "dangling": frozenset(p["dangling_words"]),
+            "clause": frozenset(p["clause_words"]),
+            "empty": frozenset(w.lower() for w in p["empty_literals"]),
+            "filler": frozenset(p["filler"]) | grammar("function_words"),
+            "you": frozenset(v["you"]),
+            "we": frozenset(v["we"]),
+            "me": frozenset(v["me"]),
+            "signoff_words": tuple(p["signoff_words"]),
+            "me_keys": frozenset("=" + w for w in v["me"]),
+            "openers": frozenset(v["openers"]),
+            "why": frozenset(v.get("why", [])),
+            "impatience": frozenset(v.get("impatience", [])),
+        }
+
+    return compiled(rule, "sets", build)
+
+
+def check_reply_form(rule: Rule, ctx: Context) -> list[Violation]:
+    p, text, doc = rule.params, ctx.text, ctx.doc
+    sets = _sets(rule)
+    reasons: dict[str, str] = p["reasons"]
+    out: list[Violation] = []
+
+    def add(span: tuple[int, int] | None, reason: str, evidence: str | None = None) -> None:
+        s, e = span if span else (None, None)
+        out.append(violation(rule, ctx, s, e, reason=reasons[reason], evidence=evidence))
+
+    stripped = text.strip()
+    if not has_words(stripped) or stripped.lower().strip(".!") in sets["empty"]:
+        add((0, len(text)) if stripped else None, "empty")
+        return out
+    if _PLACEHOLDER_MARK.search(text):
+        rx = _regex("|".join(f"(?:{x})" for x in p["placeholders"]))
+        for m in rx.finditer(text):
+            add(m.span(), "placeholder")
+        if out:
+            return out
+    draft = ctx.case.draft if ctx.case.draft and ctx.case.draft != text else None
+    cut = unbalanced(text) or dangling_end(doc, sets["dangling"], sets["clause"], draft)
+    if cut:
+        add(cut, "cut")
+    repeat = repeated_stretch(doc, p.get("repeat_words", 8))
+    if repeat:
+        add(repeat, "repeat")
+    if draft is not None and not out and len(doc.tokens) <= 12:  # a long text says something
+        names = _customer_names(ctx)
+        said = content_tokens(doc, sets["filler"], names)
+        if len(said) <= p.get("max_content", 2):
+            wanted = content_tokens(analyse(draft), sets["filler"], names)
+            if len(wanted) >= p.get("min_draft_content", 6):
+                add((0, len(text.rstrip())), "little")
+    label = _regex(p["role_label"]).search(text) if ":" in text else None
+    if label:
+        add(label.span(), "customer_side")
+    else:
+        _customer_voice(rule, ctx, doc, add)
+    return out
+
+
+def _customer_names(ctx: Context) -> frozenset[str]:
+    names = {part.lower() for m in ctx.case.thread if m.name for part in m.name.split()}
+    return frozenset(names)
+
+
+def _customer_voice(rule: Rule, ctx: Context, doc: Doc, add) -> None:
+    p = rule.params
+    sets = _sets(rule)
+    tail = ctx.text[-80:]
+    low = tail.lower()
+    signs = any(word in low for word in sets["signoff_words"])
+    m = _regex(p["signoff"]).search(tail) if signs else None
+    if m and (
+        m.group("name").lower() in _customer_names(ctx) or _signs_customer(ctx, m.group("name"))
+    ):
+        add(
+            (len(ctx.text) - len(tail) + m.start(), len(ctx.text) - len(tail) + m.end()),
+            "customer_side",
+        )
+        return
+    v = p["voice"]
+    first = doc.tokens[0].norm if doc.tokens else ""
+    if (
+        "?" not in ctx.text
+        and first not in sets["openers"]
+        and doc.keys.isdisjoint(sets["me_keys"])
+    ):
+        return  # the common case: no question, no «я», no «ок, спасибо» — the company speaks
+    found = voice(
+        doc, sets["you"], sets["we"], sets["me"], sets["openers"], sets["why"], sets["impatience"]
+    )
+    if (
+        found.customer >= v.get("min_score", 2.0)
+        and found.customer > v.get("ratio", 2.0) * found.company
+    ):
+        add(found.evidence, "customer_side")
+
+
+def _signs_customer(ctx: Context, name: str) -> bool:
+    """The name under the letter is one the customer signed with or introduced themselves by."""
+    low = name.lower()
+    return any(
+        re.search(rf"\b{re.escape(low)}\b", t.lower()) is not None for t in ctx.case.customer_texts
+    ) and not any(low in t.lower() for t in ctx.case.agent_texts)
