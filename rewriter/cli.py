@@ -524,9 +524,11 @@ def serve(
     workers: Annotated[
         int, typer.Option(help="Worker processes (one per core for CPU-bound checks).")
     ] = 1,
+    rules: RulesOption = None,
 ) -> None:
     """Serve check, rewrite and the rules over HTTP, with a playground at / and the Chatwoot
     dashboard app at /chatwoot. Token: H2H_API_TOKEN; model: H2H_MODEL (docs/serve.md)."""
+    _use_rules(rules)  # passed on to the workers through H2H_RULES
     for module in ("fastapi", "uvicorn", "prometheus_client"):
         _needs_extra(module)
     from rewriter.serve.runner import serve as run
@@ -535,8 +537,9 @@ def serve(
 
 
 @app.command()
-def mcp() -> None:
+def mcp(rules: RulesOption = None) -> None:
     """Serve check, rewrite and the rules as tools of an MCP server over stdio."""
+    _use_rules(rules)
     _needs_extra("mcp")
     from rewriter.mcp_server import run
 

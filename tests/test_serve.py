@@ -215,6 +215,20 @@ def test_wrong_method_route_and_media_type_are_json_errors(client: TestClient) -
     assert _is_error(form, 415)["type"] == "unsupported_media_type"
 
 
+def test_grounded_check_holds_the_draft_to_the_facts(client: TestClient) -> None:
+    """`?grounded=true` is `h2h check --grounded`: the draft's own deadline, bonus and refund
+    are invented when neither the facts nor the agent's messages state them."""
+    case = json.loads((ROOT / "examples" / "grounded-draft.json").read_text(encoding="utf-8"))
+    plain = client.post("/v1/check", json=case).json()
+    grounded = client.post("/v1/check?grounded=true", json=case).json()
+    assert plain["ok"] is True and grounded["ok"] is False
+    fired = {v["rule"] for v in grounded["violations"]}
+    assert {"invented-deadline", "invented-promise"} <= fired
+    batch = client.post("/v1/check/batch?grounded=true", json={"cases": [case]}).json()
+    assert batch["results"][0] == grounded
+    _is_error(client.post("/v1/check?grounded=maybe", json=case), 422)
+
+
 def test_openapi_schema_matches_the_committed_copy(client: TestClient) -> None:
     served = client.get("/openapi.json").json()
     committed = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))

@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -36,6 +36,13 @@ from rewriter.serve.settings import Settings
 from rewriter.serve.state import ServerState
 
 STATIC = Path(__file__).resolve().parent / "static"
+
+# `?grounded=true`: hold the checked text (an agent's own draft too) to the facts and the thread
+# alone, as `h2h check --grounded` does.
+GroundedQuery = Annotated[
+    bool,
+    Query(description="Hold the draft itself to the facts and the thread (h2h check --grounded)."),
+]
 
 
 class ApiError(Exception):
@@ -245,12 +252,12 @@ def create_app(settings: Settings | None = None) -> Any:
         if state.warm_error:
             raise ApiError(503, "not_ready", state.warm_error)
 
-    async def run_check(case: Case) -> CheckResult:
+    async def run_check(case: Case, grounded: bool = False) -> CheckResult:
         from rewriter.guard.engine import check
 
         if _size(case) <= settings.check_inline_chars:
-            return check(case)
-        return await anyio.to_thread.run_sync(check, case)
+            return check(case, grounded)
+        return await anyio.to_thread.run_sync(check, case, grounded)
 
     # --- errors: always the JSON envelope, never a traceback ----------------------------------
 
@@ -309,13 +316,13 @@ def create_app(settings: Settings | None = None) -> Any:
         responses=_errors(400, 413, 415, 422, *V1_ERRORS),
         summary="Check a reply (or the draft) against every rule",
     )
-    async def check_case(case: Case, request: Request) -> Response:
+    async def check_case(case: Case, request: Request, grounded: GroundedQuery = False) -> Response:
         await ready()
-        return _json(await checked(case, request.scope))
+        return _json(await checked(case, request.scope, grounded))
 
-    async def checked(case: Case, scope: MutableMapping[str, Any]) -> str:
+    async def checked(case: Case, scope: MutableMapping[str, Any], grounded: bool = False) -> str:
         """/v1/check's answer, shared by the route and the fast path."""
-        result = await run_check(case)
+        result = await run_check(case, grounded)
         scope.setdefault("state", {})["rules"] = sorted({v.rule for v in result.violations})
         metrics.count_violations(result.violations, "/v1/check")
         return result.model_dump_json()
@@ -323,6 +330,8 @@ def create_app(settings: Settings | None = None) -> Any:
     async def fast_check(body: bytes, scope: MutableMapping[str, Any]) -> str | None:
         """The happy path of /v1/check, or None to let the route answer (and word any error)."""
         if state.ready is None or not state.ready.is_set() or state.warm_error:
+            return None
+        if scope.get("query_string"):  # ?grounded=… is read (and validated) by the route
             return None
         try:
             case = Case.model_validate_json(body)
@@ -336,7 +345,9 @@ def create_app(settings: Settings | None = None) -> Any:
         responses=_errors(400, 413, 415, 422, *V1_ERRORS),
         summary="Check up to 1,000 cases; a bad case gets an error in its place",
     )
-    async def check_batch(batch: BatchRequest, request: Request) -> Response:
+    async def check_batch(
+        batch: BatchRequest, request: Request, grounded: GroundedQuery = False
+    ) -> Response:
         await ready()
 
         def work() -> tuple[list[str], list[str]]:
@@ -346,7 +357,7 @@ def create_app(settings: Settings | None = None) -> Any:
             rules: list[str] = []
             for n, raw in enumerate(batch.cases):
                 try:
-                    result = check(parse_case(raw, where=f"cases[{n}]"))
+                    result = check(parse_case(raw, where=f"cases[{n}]"), grounded)
                 except UsageError as exc:
                     out.append(
                         json.dumps(
