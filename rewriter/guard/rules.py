@@ -13,7 +13,7 @@ import string
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import VERSION as PYDANTIC_VERSION
 from pydantic import (
@@ -29,7 +29,8 @@ from pydantic import (
 from rewriter.errors import RuleFileError
 from rewriter.paths import cache_root, folder_digest, read_yaml, rule_dirs, write_cache_file
 
-KINDS = (
+# The check kinds a rule file may name (rewriter/guard/checks.py registers one function each).
+Kind = Literal[
     "phrases",
     "pattern",
     "unsupported",
@@ -42,7 +43,8 @@ KINDS = (
     "language",
     "self-reference",
     "reply-form",
-)
+]
+KINDS: tuple[str, ...] = get_args(Kind)
 SEVERITIES = ("block", "warn")
 
 
@@ -116,20 +118,7 @@ class Rule(BaseModel):
 
     id: str
     severity: Literal["block", "warn"]
-    kind: Literal[
-        "phrases",
-        "pattern",
-        "unsupported",
-        "lost",
-        "constraint",
-        "register",
-        "groups",
-        "contradiction",
-        "coverage",
-        "language",
-        "self-reference",
-        "reply-form",
-    ]
+    kind: Kind
     description: str
     message: str
     # Checked against the kind's own schema (PARAMS_SCHEMAS of its module) when the engine
