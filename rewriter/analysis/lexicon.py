@@ -291,6 +291,21 @@ def is_negated(doc: Doc, match: Match, *, before: int = 3) -> bool:
     return False
 
 
+def in_condition(doc: Doc, match: Match, *, before: int = 4) -> bool:
+    """The match sits in a condition clause: «вернём, если не сможем починить» states no
+    refusal; «если не подтвердится — вернём» no promise. Looks back to the clause break."""
+    tokens = doc.tokens
+    j = match.first - 1
+    while j >= 0 and match.first - j <= before:
+        gap = doc.text[tokens[j].end : tokens[j + 1].start]
+        if tokens[j].sent != tokens[match.first].sent or _CLAUSE_BREAK & set(gap):
+            return False
+        if tokens[j].norm in grammar("conditions"):
+            return True
+        j -= 1
+    return False
+
+
 def is_negated_after(doc: Doc, match: Match, *, after: int = 8) -> bool:
     """«Вернуть деньги не получится», «Возместить, к сожалению, невозможно»: a negated modal
     soon after the match. Commas may intervene (a parenthetical), dashes and colons may not.

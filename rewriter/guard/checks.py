@@ -15,6 +15,7 @@ from rewriter.analysis.lexicon import (
     Match,
     find_with_exceptions,
     grammar,
+    in_condition,
     is_negated,
     is_negated_after,
 )
@@ -52,6 +53,8 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
     customer_docs = ctx.situation.docs if matches and p.get("skip_echo") else []
     for m in matches:
         if p.get("skip_negated") and is_negated(ctx.doc, m):
+            continue
+        if p.get("skip_conditional") and in_condition(ctx.doc, m):
             continue
         if customer_docs and _echoes_customer(m, ctx, customer_docs):
             continue
