@@ -278,7 +278,10 @@ def is_negated(doc: Doc, match: Match, *, before: int = 3) -> bool:
     «не сможем вернуть» is negated; «если не найдём — вернём» is not: the dash ends the clause.
     """
     tokens = doc.tokens
-    if any(tokens[j].norm in grammar("negations") for j in range(match.first, match.last + 1)):
+    negations = grammar("negations")
+    # A negation the phrase itself names («без оплаты», «не начислять») is its content.
+    own = any(not w.values.isdisjoint(negations) for w in match.phrase.words)
+    if not own and any(tokens[j].norm in negations for j in range(match.first, match.last + 1)):
         return True
     j = match.first - 1
     while j >= 0 and match.first - j <= before:

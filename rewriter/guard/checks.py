@@ -225,20 +225,48 @@ def _promise_groups(rule: Rule) -> dict[str, Lexicon]:
 
 
 def promises_in(rule: Rule, doc: Doc) -> list[tuple[str, Match]]:
-    """(group, match) for every promise phrase in `doc` that is not negated and not a mere
-    mention of the topic («заявление на возврат»)."""
+    """(group, match) for every promise phrase in `doc` that is not negated, not a mere
+    mention of the topic («заявление на возврат») and not the customer's own action («вернуть
+    товар можно в течение 14 дней»). A conditional promise's group is «cond:<group>»."""
     exceptions = lexicon_of(rule, "exceptions")
+    customer_action = lexicon_of(rule, "customer_action")
     out = []
     for group, lexicon in _promise_groups(rule).items():
         for m in find_with_exceptions(doc, lexicon, exceptions):
             window = rule.params.get("negation_window", 3)
-            if not (
+            if (
                 is_negated(doc, m, before=window)
                 or is_negated_after(doc, m)
                 or _asks_whether(doc, m)
+                or _addressed_to_customer(doc, m, customer_action)
             ):
-                out.append((group, m))
+                continue
+            out.append(("cond:" + group if _conditional(rule, doc, m) else group, m))
     return out
+
+
+def _addressed_to_customer(doc: Doc, m: Match, customer_action: Lexicon) -> bool:
+    """The customer is the one to act: an imperative in the match («верните товар») or a modal
+    of the customer's option next to it («оформить возврат можно в приложении»)."""
+    toks = doc.tokens
+    if any(is_imperative(toks[j].text) for j in range(m.first, m.last + 1)):
+        return True
+    sent = toks[m.first].sent
+    lo, hi = max(0, m.first - 2), min(len(toks) - 1, m.last + 2)
+    return any(
+        lo <= a.first and a.last <= hi and toks[a.first].sent == sent
+        for a in customer_action.find(doc, sentences=[sent])
+    )
+
+
+def _conditional(rule: Rule, doc: Doc, m: Match) -> bool:
+    """The promise holds only under a condition stated in its sentence («если подтвердится
+    дефект, заменим», «вернём в случае отмены рейса»)."""
+    sent = doc.tokens[m.first].sent
+    conditions = grammar("conditions")
+    if any(t.norm in conditions for t in doc.tokens_in(sent)):
+        return True
+    return bool(lexicon_of(rule, "condition_phrases").find(doc, sentences=[sent]))
 
 
 def _asks_whether(doc: Doc, m: Match) -> bool:
@@ -264,11 +292,21 @@ def _unsupported_promises(rule: Rule, ctx: Context, sources: Iterable[str]) -> l
         return []
 
     def groups(text: str) -> set[str]:
+        """What a source supports: an unconditional promise supports the same promise with or
+        without a condition; a conditional one only a conditional one."""
         doc = analyse(text)
-        return {g for g, m in promises_in(rule, doc) if not _is_question(doc, m)}
+        found: set[str] = set()
+        for g, m in promises_in(rule, doc):
+            if not _is_question(doc, m):
+                found |= {g} if g.startswith("cond:") else {g, "cond:" + g}
+        return found
 
     open_groups = _unsupported({g for g, _ in claimed}, sources, groups)
-    return [violation(rule, ctx, m.start, m.end, group=g) for g, m in claimed if g in open_groups]
+    return [
+        violation(rule, ctx, m.start, m.end, group=g.removeprefix("cond:"))
+        for g, m in claimed
+        if g in open_groups
+    ]
 
 
 # --- lost ----------------------------------------------------------------------------------------
