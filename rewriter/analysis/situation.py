@@ -15,6 +15,7 @@ from rewriter.analysis.morph import is_ty_verb
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.vocab import (
     constraint_lexicons,
+    constraint_object_classes,
     situation_exceptions,
     situation_lexicon,
     style_pattern,
@@ -72,6 +73,23 @@ class Situation:
                 if hits:
                     found[cid] = _evidence(doc, hits[0].start)
                     break
+        return found
+
+    @cached_property
+    def constraint_objects(self) -> dict[str, frozenset[str]]:
+        """Constraint id → the lemmas of the very thing the customer lacks («паспорт украли» →
+        {паспорт}), for the constraints whose request must name that thing."""
+        classes = constraint_object_classes()
+        found: dict[str, frozenset[str]] = {}
+        for cid, lexicon in constraint_lexicons().items():
+            if cid not in classes or cid not in self.constraints:
+                continue
+            lemmas: set[str] = set()
+            for doc in self.docs:
+                for m in lexicon.find(doc):
+                    for t in doc.tokens[m.first : m.last + 1]:
+                        lemmas |= t.lemmas & classes[cid]
+            found[cid] = frozenset(lemmas)
         return found
 
     @cached_property

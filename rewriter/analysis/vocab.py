@@ -52,8 +52,19 @@ def situation_exceptions(name: str) -> Lexicon:
 def constraint_lexicons() -> dict[str, Lexicon]:
     # Order-tolerant: «нет доступа к почте» = «доступа к почте нет».
     return {
-        cid: Lexicon(phrases, any_order=True, window=5)
+        cid: Lexicon(phrases, any_order=True, window=10)
         for cid, phrases in raw("situation")["constraints"].items()
+    }
+
+
+@cache
+def constraint_object_classes() -> dict[str, frozenset[str]]:
+    """Constraint id → the lemmas that can name the lacking thing (situation.yaml)."""
+    from rewriter.analysis.morph import phrase_lemmas
+
+    return {
+        cid: frozenset().union(*(phrase_lemmas(w) for w in words))
+        for cid, words in raw("situation").get("constraint_objects", {}).items()
     }
 
 

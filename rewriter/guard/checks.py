@@ -7,6 +7,7 @@ rewrite loop decides whether to fix, re-ask or fall back.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 from rewriter.analysis.facts import LOSABLE, Fact, extract_facts, fact_keys
@@ -376,6 +377,8 @@ def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
     requests: dict[str, Any] = rule.params["requests"]
     resolved: dict[str, Any] = rule.params.get("resolved_by", {})
     exceptions = lexicon_of(rule, "exceptions")
+    blocked_sents = {ctx.doc.tokens[m.first].sent for m in exceptions.find(ctx.doc)}
+    objects = situation.constraint_objects
     out = []
     for cid, evidence in situation.constraints.items():
         if cid not in requests:
@@ -384,19 +387,83 @@ def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
             rule, f"res:{cid}", lambda cid=cid: lexicon_from(resolved[cid])
         ).find(ctx.doc):
             continue
-        lexicon = compiled(
-            rule, f"req:{cid}", lambda cid=cid: lexicon_from(requests[cid], default_gap=2)
-        )
-        blocked_sents = {ctx.doc.tokens[m.first].sent for m in exceptions.find(ctx.doc)}
+        if cid in objects:  # the request must name the very thing the customer lacks
+            lexicon = _object_lexicon(objects[cid])
+        else:
+            lexicon = compiled(
+                rule, f"req:{cid}", lambda cid=cid: lexicon_from(requests[cid], default_gap=2)
+            )
         for m in lexicon.find(ctx.doc):
-            if ctx.doc.tokens[m.first].sent in blocked_sents:
-                continue
             sent = ctx.doc.tokens[m.first].sent
-            if is_negated(ctx.doc, m, before=2):
+            if sent in blocked_sents or sent not in request_sents:
                 continue
-            if sent in request_sents:
-                out.append(violation(rule, ctx, m.start, m.end, evidence=evidence))
+            if is_negated(ctx.doc, m, before=2) or _works_around(rule, ctx.doc, m, cid):
+                continue
+            if _another_time(rule, ctx.doc, sent, evidence):
+                continue
+            out.append(violation(rule, ctx, m.start, m.end, evidence=evidence))
     return out
+
+
+@lru_cache(maxsize=256)
+def _object_lexicon(lemmas: frozenset[str]) -> Lexicon:
+    return Lexicon(sorted(lemmas))
+
+
+def _works_around(rule: Rule, doc: Doc, m: Match, cid: str) -> bool:
+    """The reply names the obstacle to deal with it, not to use it: a repair verb in the same
+    clause («сменить почту», «пока разбираемся с приложением») or a way round right before it
+    («с любого телефона», «без доступа к старой почте»)."""
+    toks = doc.tokens
+    around = lexicon_of(rule, "around").phrases + lexicon_of(rule, f"around:{cid}").phrases
+    around_lemmas = frozenset().union(*(w.values for p in around for w in p.words))
+    for j in range(max(0, m.first - 3), min(len(toks), m.last + 2)):
+        if toks[j].sent == toks[m.first].sent and not toks[j].lemmas.isdisjoint(around_lemmas):
+            return True
+    # The repair verb governs the word: right before it («сменить почту», «разбираемся с
+    # приложением») or right after («аккаунт разблокируем»), in the same clause.
+    clause = _clause(doc, m.first)
+    near = set(range(m.first - 2, m.first)) | {m.last + 1}
+    return any(
+        r.first in near and r.first in clause
+        for r in lexicon_of(rule, "repair").find(doc, sentences=[toks[m.first].sent])
+    )
+
+
+def _another_time(rule: Rule, doc: Doc, sent: int, evidence: str) -> bool:
+    """The customer can't at some time («в будни до 19 прийти не могу») and the reply asks for
+    another time («в субботу можно прийти»): a deferral, not an impossible request."""
+    times = lexicon_of(rule, "time_words")
+
+    def timed(d: Doc, sentences: list[int] | None = None) -> bool:
+        if times.find(d, sentences=sentences):
+            return True
+        text = d.sentence_text(sentences[0]) if sentences else d.text
+        # A day of the week or an hour, not a duration («на минуту») or a date range.
+        return any(
+            c.key.startswith(("weekday:", "time:", "rel:"))
+            for c in extract_commitments(text, require_cue=False)
+        )
+
+    return timed(analyse(evidence)) and timed(doc, [sent])
+
+
+def _clause(doc: Doc, i: int) -> range:
+    """Token indexes of the clause around token i: up to a comma, dash, colon or sentence end."""
+    toks = doc.tokens
+
+    def breaks(a: int, b: int) -> bool:
+        return toks[a].sent != toks[b].sent or bool(
+            set(doc.text[toks[a].end : toks[b].start]) & set(",;:—–()")
+        )
+
+    lo = i
+    while lo > 0 and not breaks(lo - 1, lo):
+        lo -= 1
+    hi = i
+    while hi + 1 < len(toks) and not breaks(hi, hi + 1):
+        hi += 1
+    return range(lo, hi + 1)
 
 
 def _request_sentences(rule: Rule, doc: Doc) -> set[int]:
@@ -410,9 +477,10 @@ def _request_sentences(rule: Rule, doc: Doc) -> set[int]:
     toks = doc.tokens
     for i, t in enumerate(toks):
         opens = i == 0 or toks[i - 1].sent != t.sent
-        # «Приходите в отделение» opening a sentence is a request, though «вы приходите» reads
-        # the same: with no subject before it, the imperative reading wins.
-        if (is_imperative(t.text) or (opens and may_be_imperative(t.text))) and not (
+        # «Приходите в отделение» is a request, though «вы приходите» reads the same: with no
+        # «вы» right before it, the imperative reading wins.
+        subject = not opens and toks[i - 1].norm in ("вы", "не")
+        if (is_imperative(t.text) or (may_be_imperative(t.text) and not subject)) and not (
             not opens and toks[i - 1].norm == "не"
         ):
             sents.add(t.sent)
