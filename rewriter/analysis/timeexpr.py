@@ -109,8 +109,15 @@ def _fmt(value: float) -> str:
     return number_key(value)[4:]
 
 
+@cache
+def _plain_qualifiers() -> frozenset[str]:
+    return frozenset(raw("time").get("plain_qualifiers", []))
+
+
 def duration_key(value: float, unit: str, qualifier: str | None, hi: float | None = None) -> str:
     base, factor = _TO_BASE.get(unit, (unit, 1.0))
+    if qualifier in _plain_qualifiers():  # «14 календарных дней» = «две недели»
+        qualifier = None
     if qualifier:
         base = f"{qualifier} {unit}"
         factor = 1.0
@@ -179,14 +186,21 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
 
     number_facts = [f for f in extract_facts(text) if f.kind == "num"]
     number_facts += _approximate_counts(doc)
+    dated_spans = [(f.start, f.end) for f in dated]
     for i, tok in enumerate(toks):
         if "полчаса" in tok.lemmas:
             add(duration_key(30, "минута", None), tok.start, tok.end)
             continue
         hit = tok.lemmas & unit_set
-        if not hit:
-            continue
+        if not hit or any(s <= tok.start and tok.end <= e for s, e in dated_spans):
+            continue  # «2026 года» of a date, «двух часов дня» of a clock time
         unit = units[min(hit)]
+        # «минут через двадцать», «дня за три»: the number after the cue, an approximation of
+        # the same duration.
+        after = _number_after(toks, i, number_facts, unit_cue_spans + cue_spans)
+        if after is not None:
+            add(duration_key(float(after.key[4:]), unit, None), tok.start, after.end)
+            continue
         qualifier = None
         j = i - 1
         if j >= 0 and not toks[j].lemmas.isdisjoint(qualifiers):
@@ -194,6 +208,8 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
             j -= 1
         # The number right before the unit (digits or words), possibly a range «3–4».
         num = next((f for f in number_facts if j >= 0 and f.end == toks[j].end), None)
+        if num is not None and unit == "год" and 1900 <= float(num.key[4:]) <= 2100:
+            continue  # «в 2026 году» names a year, not a duration of 2026 years
         if num is not None:
             start = num.start
             range_m = _RANGE.search(text, max(0, num.start - 12), num.end)
@@ -239,6 +255,30 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
 
     found.sort(key=lambda c: c.start)
     return tuple(found)
+
+
+def _number_after(toks, i: int, numbers: list[Fact], cues: list[tuple[int, int]]) -> Fact | None:
+    """The number of an inverted duration: a unit, a cue, then the number («минут через 20»)."""
+    if i + 2 >= len(toks) or toks[i + 2].sent != toks[i].sent:
+        return None
+    cue = toks[i + 1]
+    if not any(s <= cue.start and cue.end <= e for s, e in cues) or cue.norm in ("в", "во", "на"):
+        return None
+    return next((f for f in numbers if f.start == toks[i + 2].start), None)
+
+
+@cache
+def time_hedges() -> frozenset[str]:
+    """Lemmas that turn a time into an aim («постараемся успеть к пятнице»), time.yaml: hedges."""
+    from rewriter.analysis.morph import phrase_lemmas
+
+    return frozenset().union(*(phrase_lemmas(w) for w in raw("time").get("hedges", [])))
+
+
+def vague_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of vague time («пару минут», «одну минуту»): no deadline and no number fact."""
+    doc = analyse(text)
+    return [(m.start, m.end) for m in _vocab()[6].find(doc)]
 
 
 def commitment_keys(texts: list[str]) -> set[str]:

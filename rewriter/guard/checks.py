@@ -22,7 +22,12 @@ from rewriter.analysis.lexicon import (
 )
 from rewriter.analysis.morph import is_future, is_imperative, may_be_imperative, name_lemma
 from rewriter.analysis.text import Doc, analyse, is_sentence_start
-from rewriter.analysis.timeexpr import commitment_keys, extract_commitments
+from rewriter.analysis.timeexpr import (
+    commitment_keys,
+    extract_commitments,
+    time_hedges,
+    vague_spans,
+)
 from rewriter.analysis.vocab import (
     any_style_pattern,
     compile_pattern,
@@ -187,9 +192,14 @@ def _unsupported_deadlines(rule: Rule, ctx: Context, sources: Iterable[str]) -> 
 def _commits(doc: Doc, offset: int) -> bool:
     """The sentence promises something about the future («завтра всё починят»), as opposed to
     naming a time that passed («пришлось ждать два часа»)."""
+    tokens = doc.tokens_in(doc.sentence_of(offset))
+    # «постараемся успеть до пятницы» aims at the customer's own date; it promises no time.
+    hedges = time_hedges()
+    if any(not t.lemmas.isdisjoint(hedges) for t in tokens):
+        return False
     return any(
         is_future(t.text) and not is_imperative(t.text)  # «простите» is a request, not a plan
-        for t in doc.tokens_in(doc.sentence_of(offset))
+        for t in tokens
     )
 
 
@@ -335,10 +345,11 @@ def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
     # «до 5 дней» drops the 3 (a lost fact, though no invented deadline).
     kept_times = commitment_keys([ctx.text])
     draft_times = extract_commitments(draft, require_cue=False)
+    vague = vague_spans(draft)  # «займёт одну минуту» states no number to keep
     out = []
     seen: set[str] = set()
     for f in missing:
-        if f.key in seen or any(s <= f.start and f.end <= e for s, e in removed):
+        if f.key in seen or any(s <= f.start and f.end <= e for s, e in removed + vague):
             continue
         if any(c.start <= f.start and f.end <= c.end and c.key in kept_times for c in draft_times):
             continue
