@@ -105,6 +105,14 @@ def check_pattern(rule: Rule, ctx: Context) -> list[Violation]:
     for m in rx.finditer(ctx.text):
         if rule.params.get("mid_sentence_only") and is_sentence_start(ctx.text, m.start()):
             continue
+        # «Ваши заказы», «Вам звонили»: a quoted label or name keeps its own capital.
+        if rule.params.get("skip_quoted") and ctx.text[max(0, m.start() - 1) : m.start()] in (
+            "«",
+            '"',
+            "„",
+            "“",
+        ):
+            continue
         out.append(violation(rule, ctx, m.start(), m.end()))
     return out
 
