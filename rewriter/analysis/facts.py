@@ -262,8 +262,11 @@ def _word_times(text: str, add, spans) -> None:
         if tok.norm not in _DAY_PARTS or i == 0:
             continue
         j = i - 1
-        if "час" in toks[j].lemmas and j > 0:
+        hour_word = "час" in toks[j].lemmas
+        if hour_word and j > 0:
             j -= 1
+        if tok.norm in ("дня", "ночи") and not hour_word:
+            continue  # «2 дня», «3 ночи» count days and nights; «2 часа дня» is a clock time
         word = toks[j]
         if word.text.isdigit():
             hour = int(word.text)

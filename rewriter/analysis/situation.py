@@ -154,13 +154,11 @@ def _angry(docs: list[Doc]) -> str | None:
         caps = [m for m in style_pattern("caps_word").finditer(doc.text) if not m.group().isascii()]
         if len(caps) >= 2:
             return _evidence(doc, caps[0].start())
-        for shout in style_pattern("shouting").finditer(doc.text):
-            # «Спасибо, вы лучшие!!!» is delight, not anger: the sentence decides.
-            sent = doc.sentence_of(shout.start())
-            if "!!" in shout.group() and not situation_lexicon("positive").find(
-                doc, sentences=[sent]
-            ):
-                return _evidence(doc, shout.start())
+        shouts = [m for m in style_pattern("shouting").finditer(doc.text) if "!!" in m.group()]
+        # «УРА!!! Мне одобрили ипотеку!!!» is delight, not anger: a message with a word of joy
+        # and none of anger (checked above) shouts for joy throughout.
+        if shouts and not situation_lexicon("positive").find(doc):
+            return _evidence(doc, shouts[0].start())
     return None
 
 

@@ -20,7 +20,15 @@ from rewriter.analysis.lexicon import (
     is_negated,
     is_negated_after,
 )
-from rewriter.analysis.morph import is_future, is_imperative, may_be_imperative, name_lemma
+from rewriter.analysis.morph import (
+    diminutive_base,
+    is_endearing_address,
+    is_future,
+    is_imperative,
+    is_ty_verb,
+    may_be_imperative,
+    name_lemma,
+)
 from rewriter.analysis.text import Doc, analyse, is_sentence_start
 from rewriter.analysis.timeexpr import (
     commitment_keys,
@@ -539,13 +547,16 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
     lexical = {
         key: lexicon_of(rule, key).find(doc) for key in ("jokes", "pet_names", "diminutives")
     }
-    informal_you = situation_lexicon("informal_you").find(doc)
+    informal_you = [(m.start, m.end) for m in situation_lexicon("informal_you").find(doc)]
+    informal_you += [(t.start, t.end) for t in doc.tokens if is_ty_verb(t.text)]
     informal_greeting = situation_lexicon("informal_greeting").find(doc)
+    derived = _derived_tenderness(rule, doc)
     if not (
         playful
         or len(sad) > 1
         or shouting
         or any(lexical.values())
+        or derived
         or informal_you
         or informal_greeting
     ):
@@ -579,12 +590,38 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
             )
             if not (used and echoed):
                 add(m.start, m.end, key)
+    customer_words = {t.norm for d in s.docs for t in d.tokens}
+    for key, start, end, norm in derived:
+        if why or norm not in customer_words:  # mirroring the customer's own word is fine
+            add(start, end, key)
     if not reg.uses_ty:
-        for m in informal_you:
-            add(m.start, m.end, "informal_you")
+        for start, end in sorted(informal_you):
+            add(start, end, "informal_you")
     if (reg.uses_vy or reg.formal_greeting) and not reg.informal_greeting:
         for m in informal_greeting:
             add(m.start, m.end, "informal_greeting")
+    return out
+
+
+def _derived_tenderness(rule: Rule, doc: Doc) -> list[tuple[str, int, int, str]]:
+    """Diminutives and pet names by their form, not a list: a noun with a diminutive suffix
+    whose base the dictionary knows («скидочка», «возвратик»), and an animate noun with an
+    endearing suffix used as an address between commas («Не волнуйтесь, лапушка, …»).
+    Words of their own with such a suffix («карточка товара», «коробочка») are listed apart."""
+    if not rule.params.get("derived_diminutives"):
+        return []
+    own = lexicon_of(rule, "not_diminutives")
+    skip = {(m.start, m.end) for m in own.find(doc)} if own else set()
+    suffixes = tuple(rule.params.get("endearing_suffixes", []))
+    out = []
+    toks = doc.tokens
+    for i, t in enumerate(toks):
+        if (t.start, t.end) in skip or not t.text.isalpha() or len(t.text) < 5:
+            continue
+        if diminutive_base(t.text):
+            out.append(("diminutives", t.start, t.end, t.norm))
+        elif suffixes and is_endearing_address(doc, i, suffixes):
+            out.append(("pet_names", t.start, t.end, t.norm))
     return out
 
 
