@@ -52,7 +52,7 @@ class Situation:
     @cached_property
     def legal_dispute(self) -> str | None:
         """The customer's sentence that shows a legal dispute, or None."""
-        return _flag(self.docs, "legal_dispute")
+        return _flag(self.docs, "legal_dispute") or _flag(self.docs, "legal_dispute_frames")
 
     @cached_property
     def angry(self) -> str | None:

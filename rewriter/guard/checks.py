@@ -65,12 +65,23 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
         ctx.doc, lexicon_of(rule, "lexicon"), lexicon_of(rule, "exceptions")
     )
     customer_docs = ctx.situation.docs if matches and p.get("skip_echo") else []
+    # When the customer talks about a perk of their own (their cashback, their promo code),
+    # the reply may explain it: only a sentence that grants one («начислили вам», «подключили»)
+    # offers anything.
+    granted: set[int] | None = None
+    if customer_docs and p.get("grants"):
+        lexicon = lexicon_of(rule, "lexicon")
+        if any(lexicon.find(d) for d in customer_docs):
+            granted = {ctx.doc.tokens[g.first].sent for g in lexicon_of(rule, "grants").find(ctx.doc)}
     for m in matches:
         if p.get("skip_negated") and is_negated(ctx.doc, m):
             continue
         if p.get("skip_conditional") and in_condition(ctx.doc, m):
             continue
-        if customer_docs and _echoes_customer(m, ctx, customer_docs):
+        if granted is not None:
+            if ctx.doc.tokens[m.first].sent not in granted:
+                continue
+        elif customer_docs and _echoes_customer(m, ctx, customer_docs):
             continue
         hits.append((m.start, m.end))
     for pattern in p.get("patterns", []):
