@@ -41,11 +41,15 @@ _ORDINAL_SUFFIX = re.compile(r"^\d+-?(?:го|ого|его|й|ый|ий|я|е|х
 _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?(?![\d])")
 _TRAILING = ".,!?;:)»\"'"
 _DIGIT = re.compile(r"\d")
+# An account number: a long number right after «счёт», «л/с», «р/с», «лицевой», «договор».
+_ACCOUNT_BEFORE = re.compile(
+    r"(?:сч[её]т\w*|л/с|р/с|лицев\w*|расч[её]тн\w*|договор\w*)[\s№:#.]*(?:№\s*)?$", re.IGNORECASE
+)
 _URL_HINT = re.compile(r"://|www\.|[\w-]\.\w", re.IGNORECASE)
 
 
 class Fact(NamedTuple):
-    kind: str  # num | date | time | url | email | phone | id | card | name
+    kind: str  # num | date | time | url | email | phone | id | card | account | name
     key: str
     start: int
     end: int
@@ -163,6 +167,11 @@ def extract_facts(text: str) -> tuple[Fact, ...]:
     _word_times(text, add, spans)
     for m in _NUMBER.finditer(text) if digits else ():
         if _claimed(spans, m.start(), m.end()):
+            continue
+        if _ACCOUNT_BEFORE.search(text, max(0, m.start() - 30), m.start()) and len(
+            m.group(1).replace(" ", "")
+        ) >= 8:
+            add("account", "account:" + "".join(ch for ch in m.group() if ch.isdigit()), m.start(), m.end())
             continue
         value = _parse_number(m.group(1), m.group(2))
         end = m.end()
@@ -371,7 +380,7 @@ def _equivalent_keys(text: str) -> set[str]:
     return {number_key(v) for lemma, v in table.items() if doc.has_lemma(lemma)}
 
 
-LOSABLE = frozenset({"num", "date", "time", "url", "email", "phone", "id", "card"})
+LOSABLE = frozenset({"num", "date", "time", "url", "email", "phone", "id", "card", "account"})
 
 
 def fact_keys(texts: list[str]) -> set[str]:

@@ -180,9 +180,10 @@ def is_future(word: str) -> bool:
 
 @lru_cache(maxsize=50_000)
 def is_name(word: str) -> bool:
-    """A first name by pymorphy3's `Name` tag on its most likely parse («Вера» the noun wins)."""
+    """A first name by pymorphy3's `Name` tag on its most likely parse («Вера» the noun wins),
+    from the dictionary: a guess for an unknown word («Возвратик») is not a name."""
     parses = analyzer().parse(normalise_word(word))
-    return bool(parses) and "Name" in parses[0].tag
+    return bool(parses) and "Name" in parses[0].tag and parses[0].is_known
 
 
 @lru_cache(maxsize=50_000)

@@ -245,7 +245,14 @@ def _unsupported_facts(rule: Rule, ctx: Context, sources: Iterable[str]) -> list
         "name:" + name_lemma(part) for m in ctx.case.thread if m.name for part in m.name.split()
     }
     claims = {f.key for f in claimed} - known
-    open_keys = _unsupported(claims, sources, lambda t: fact_keys([t]))
+    # A link, phone, card or account number needs a company-side source: the customer's
+    # message alone never licenses it (a planted link, a number only the customer typed).
+    company_only = set(rule.params.get("company_only", []))
+    strict = {f.key for f in claimed if f.kind in company_only} & claims
+    open_keys = _unsupported(claims - strict, sources, lambda t: fact_keys([t]))
+    if strict:
+        company = [s for s in rule.params["sources"] if s != "customer"]
+        open_keys |= _unsupported(strict, ctx.source_texts(company), lambda t: fact_keys([t]))
     return [
         violation(rule, ctx, f.start, f.end, kind=f.kind) for f in claimed if f.key in open_keys
     ]
