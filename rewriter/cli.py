@@ -360,11 +360,20 @@ def bench_rules_(
         Path | None, typer.Option("--json", help="Also write the scores here.")
     ] = None,
     errors: Annotated[bool, typer.Option(help="List every false positive and negative.")] = False,
+    rules: Annotated[
+        str | None,
+        typer.Option(
+            help="Score only these rule ids (comma-separated), for a corpus that labels only "
+            "some rules."
+        ),
+    ] = None,
 ) -> None:
-    """Per-rule precision, recall and F1 of the guardrails on a labelled corpus."""
+    """Per-rule precision, recall and F1 of the guardrails on a labelled corpus (YAML or JSONL
+    cases with `expect`, and optionally `allow`: rules that may fire without penalty)."""
     from rewriter.evals.rulebench import bench_rules, format_table, write_json
 
-    report = bench_rules(corpus)
+    only = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
+    report = bench_rules(corpus, only)
     typer.echo(format_table(report))
     if errors:
         for e in report.errors:

@@ -31,7 +31,9 @@ CARD = re.compile(r"(?<![\d-])(?:\d[ \u00a0-]?){12,18}\d(?![\d-])")
 _DATE_NUM = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?:\.(\d{4}|\d{2}))?(?![\d])(?!\.\d)")
 _DATE_ISO = re.compile(r"(?<![\d.-])((?:19|20)\d{2})-(\d{2})-(\d{2})(?![\d-])")
 # A year right after a date: «5 ноября 2026 года», «12 марта 2025 г.», «…, 2026»
-_YEAR_AFTER = re.compile(r"[ \u00a0]*,?[ \u00a0]*((?:19|20)\d{2})(?:[ \u00a0]*(?:года|году|год|г\.?)(?!\w))?")
+_YEAR_AFTER = re.compile(
+    r"[ \u00a0]*,?[ \u00a0]*((?:19|20)\d{2})(?:[ \u00a0]*(?:года|году|год|г\.?)(?!\w))?"
+)
 _YEAR_IN = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _TIME = re.compile(r"(?<![\d:])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
 _ID = re.compile(
@@ -168,10 +170,16 @@ def extract_facts(text: str) -> tuple[Fact, ...]:
     for m in _NUMBER.finditer(text) if digits else ():
         if _claimed(spans, m.start(), m.end()):
             continue
-        if _ACCOUNT_BEFORE.search(text, max(0, m.start() - 30), m.start()) and len(
-            m.group(1).replace(" ", "")
-        ) >= 8:
-            add("account", "account:" + "".join(ch for ch in m.group() if ch.isdigit()), m.start(), m.end())
+        if (
+            _ACCOUNT_BEFORE.search(text, max(0, m.start() - 30), m.start())
+            and len(m.group(1).replace(" ", "")) >= 8
+        ):
+            add(
+                "account",
+                "account:" + "".join(ch for ch in m.group() if ch.isdigit()),
+                m.start(),
+                m.end(),
+            )
             continue
         value = _parse_number(m.group(1), m.group(2))
         end = m.end()
@@ -258,7 +266,8 @@ _DAY_PARTS = {"утра": 0, "дня": 12, "вечера": 12, "ночи": 0}
 
 def _word_times(text: str, add, spans) -> None:
     """Clock times in words: «в десять утра» = 10:00, «до двух часов дня» = 14:00, «в 9 вечера»
-    = 21:00; «полдень», «полночь». The same key as «10:00», so either spelling supports the other."""
+    = 21:00; «полдень», «полночь». The key is that of «10:00»: either spelling supports the
+    other."""
     doc = analyse(text)
     toks = doc.tokens
     if not any(t.norm in _DAY_PARTS or t.norm in ("полдень", "полночь") for t in toks):

@@ -72,7 +72,9 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
     if customer_docs and p.get("grants"):
         lexicon = lexicon_of(rule, "lexicon")
         if any(lexicon.find(d) for d in customer_docs):
-            granted = {ctx.doc.tokens[g.first].sent for g in lexicon_of(rule, "grants").find(ctx.doc)}
+            granted = {
+                ctx.doc.tokens[g.first].sent for g in lexicon_of(rule, "grants").find(ctx.doc)
+            }
     for m in matches:
         if p.get("skip_negated") and is_negated(ctx.doc, m):
             continue
