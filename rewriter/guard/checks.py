@@ -103,6 +103,11 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
             t.start >= first and is_imperative(t.text) for t in ctx.doc.tokens
         ):
             return []
+        if p.get("unless_question") and any(
+            start >= first and ctx.text[start:end].rstrip().endswith("?")
+            for start, end in ctx.doc.sentences
+        ):
+            return []
     evidence = None
     if hits and p.get("when"):  # the thread is read only when the reply says something
         evidence = getattr(ctx.situation, p["when"])
