@@ -134,7 +134,19 @@ def _cue_start(
     A bare unit needs its cue right before it: «за месяц» commits, «за этот месяц» does not."""
     tok = doc.tokens[token_index]
     lo = doc.tokens[max(0, token_index - within)].start
-    starts = [s for s, e in cue_spans if lo <= e <= tok.start and doc.sentence_of(s) == tok.sent]
+    # A cue that leads to another number first is that number's («в 09:30 (пятница)»).
+    numbers = [
+        t.start
+        for t in doc.tokens[max(0, token_index - within) : token_index]
+        if t.text[:1].isdigit()
+    ]
+    starts = [
+        s
+        for s, e in cue_spans
+        if lo <= e <= tok.start
+        and doc.sentence_of(s) == tok.sent
+        and not any(e <= n < tok.start for n in numbers)
+    ]
     return min(starts) if starts else None
 
 

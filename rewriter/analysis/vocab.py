@@ -51,10 +51,15 @@ def situation_exceptions(name: str) -> Lexicon:
 @cache
 def constraint_lexicons() -> dict[str, Lexicon]:
     # Order-tolerant: «нет доступа к почте» = «доступа к почте нет».
-    return {
-        cid: Lexicon(phrases, any_order=True, window=10)
-        for cid, phrases in raw("situation")["constraints"].items()
-    }
+    # A constraint is a list of phrases, or {phrases, window} when its words must stay closer
+    # («потерял телефон с симкой, как заблокировать карту» lost a phone, not a card).
+    out = {}
+    for cid, spec in raw("situation")["constraints"].items():
+        phrases, window = (
+            (spec["phrases"], spec["window"]) if isinstance(spec, dict) else (spec, 10)
+        )
+        out[cid] = Lexicon(phrases, any_order=True, window=window)
+    return out
 
 
 @cache

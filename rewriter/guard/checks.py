@@ -451,6 +451,8 @@ def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
                 continue
             if is_negated(ctx.doc, m, before=2) or _works_around(rule, ctx.doc, m, cid):
                 continue
+            if cid in objects and _quoted(ctx.text, m.start):
+                continue  # «в разделе «Мои полисы»» names a screen, not the lost thing
             if _another_time(rule, ctx.doc, sent, evidence):
                 continue
             out.append(violation(rule, ctx, m.start, m.end, evidence=evidence))
@@ -480,6 +482,13 @@ def _works_around(rule: Rule, doc: Doc, m: Match, cid: str) -> bool:
         r.first in near and r.first in clause
         for r in lexicon_of(rule, "repair").find(doc, sentences=[toks[m.first].sent])
     )
+
+
+def _quoted(text: str, offset: int) -> bool:
+    """The offset is inside «…» on its line."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    before = text[line_start:offset]
+    return before.count("«") > before.count("»")
 
 
 def _another_time(rule: Rule, doc: Doc, sent: int, evidence: str) -> bool:
