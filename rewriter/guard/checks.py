@@ -286,6 +286,8 @@ def promises_in(rule: Rule, doc: Doc) -> list[tuple[str, Match]]:
     for group, lexicon in _promise_groups(rule).items():
         for m in find_with_exceptions(doc, lexicon, exceptions):
             window = rule.params.get("negation_window", 3)
+            if set(doc.text[m.start : m.end]) & set("—–;:"):
+                continue  # words of two clauses («в отдел возвратов — там решат, вернуть ли»)
             if (
                 is_negated(doc, m, before=window)
                 or is_negated_after(doc, m)
@@ -303,11 +305,9 @@ def _addressed_to_customer(doc: Doc, m: Match, customer_action: Lexicon) -> bool
     toks = doc.tokens
     if any(is_imperative(toks[j].text) for j in range(m.first, m.last + 1)):
         return True
-    sent = toks[m.first].sent
-    lo, hi = max(0, m.first - 2), min(len(toks) - 1, m.last + 2)
+    clause = _clause(doc, m.first)
     return any(
-        lo <= a.first and a.last <= hi and toks[a.first].sent == sent
-        for a in customer_action.find(doc, sentences=[sent])
+        a.first in clause for a in customer_action.find(doc, sentences=[toks[m.first].sent])
     )
 
 
