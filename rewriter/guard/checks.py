@@ -306,9 +306,7 @@ def _addressed_to_customer(doc: Doc, m: Match, customer_action: Lexicon) -> bool
     if any(is_imperative(toks[j].text) for j in range(m.first, m.last + 1)):
         return True
     clause = _clause(doc, m.first)
-    return any(
-        a.first in clause for a in customer_action.find(doc, sentences=[toks[m.first].sent])
-    )
+    return any(a.first in clause for a in customer_action.find(doc, sentences=[toks[m.first].sent]))
 
 
 def _conditional(rule: Rule, doc: Doc, m: Match) -> bool:
