@@ -43,6 +43,7 @@ _ORDINAL_SUFFIX = re.compile(r"^\d+-?(?:го|ого|его|й|ый|ий|я|е|х
 _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?(?![\d])")
 _TRAILING = ".,!?;:)»\"'"
 _DIGIT = re.compile(r"\d")
+_ACCOUNT_HINT = re.compile(r"сч[её]т|л/с|р/с|лицев|расч[её]т|договор", re.IGNORECASE)
 # An account number: a long number right after «счёт», «л/с», «р/с», «лицевой», «договор».
 _ACCOUNT_BEFORE = re.compile(
     r"(?:сч[её]т\w*|л/с|р/с|лицев\w*|расч[её]тн\w*|договор\w*)[\s№:#.]*(?:№\s*)?$", re.IGNORECASE
@@ -167,12 +168,14 @@ def extract_facts(text: str) -> tuple[Fact, ...]:
         _digit_facts(text, add, spans)
     _word_dates(text, add, spans)
     _word_times(text, add, spans)
+    accounts = digits and _ACCOUNT_HINT.search(text) is not None
     for m in _NUMBER.finditer(text) if digits else ():
         if _claimed(spans, m.start(), m.end()):
             continue
         if (
-            _ACCOUNT_BEFORE.search(text, max(0, m.start() - 30), m.start())
+            accounts
             and len(m.group(1).replace(" ", "")) >= 8
+            and _ACCOUNT_BEFORE.search(text, max(0, m.start() - 30), m.start())
         ):
             add(
                 "account",
@@ -262,6 +265,7 @@ def _word_dates(text: str, add, spans) -> None:
 
 
 _DAY_PARTS = {"утра": 0, "дня": 12, "вечера": 12, "ночи": 0}
+_DAY_PART_KEYS = frozenset({"=" + w for w in _DAY_PARTS} | {"полдень", "полночь"})
 
 
 def _word_times(text: str, add, spans) -> None:
@@ -269,9 +273,9 @@ def _word_times(text: str, add, spans) -> None:
     = 21:00; «полдень», «полночь». The key is that of «10:00»: either spelling supports the
     other."""
     doc = analyse(text)
-    toks = doc.tokens
-    if not any(t.norm in _DAY_PARTS or t.norm in ("полдень", "полночь") for t in toks):
+    if not doc.may_contain(_DAY_PART_KEYS):
         return
+    toks = doc.tokens
     cardinals = _numbers_vocab()[0]
     for i, tok in enumerate(toks):
         if tok.norm in ("полдень", "полночь") and not _claimed(spans, tok.start, tok.end):
@@ -382,11 +386,16 @@ def _names(text: str, add, spans) -> None:
 def _equivalent_keys(text: str) -> set[str]:
     """Numbers a text states in words that are not facts on their own: «половина» is 50 (%)
     for a source that says «50%» (numbers.yaml: equivalents)."""
-    table = {k: float(v) for k, v in raw("numbers").get("equivalents", {}).items()}
+    table = _equivalents()
     doc = analyse(text)
     if not table or not doc.may_contain(table):
         return set()
     return {number_key(v) for lemma, v in table.items() if doc.has_lemma(lemma)}
+
+
+@cache
+def _equivalents() -> dict[str, float]:
+    return {k: float(v) for k, v in raw("numbers").get("equivalents", {}).items()}
 
 
 LOSABLE = frozenset({"num", "date", "time", "url", "email", "phone", "id", "card", "account"})

@@ -94,6 +94,7 @@ class Lexicon:
         gap: int = 1,
         any_order: bool = False,
         window: int = 6,
+        overlaps: bool = False,
     ) -> None:
         compiled: list[Phrase] = []
         for item in phrases:
@@ -106,6 +107,8 @@ class Lexicon:
         self.gap = gap
         self.any_order = any_order
         self.window = window
+        # Keep overlapping matches (one lexicon standing for several: the caller groups them).
+        self.overlaps = overlaps
         # Index: which phrases a token can start (ordered) or take part in (unordered), by lemma
         # or exact form; prefix words are few and checked directly. Built once per lexicon.
         self._by_key: dict[str, list[int]] = {}
@@ -196,7 +199,7 @@ class Lexicon:
         if len(found) < 2:
             return found
         found.sort(key=lambda m: (m.start, -(m.end - m.start)))
-        return _drop_overlaps(found)
+        return found if self.overlaps else _drop_overlaps(found)
 
     def _match_ordered(self, phrase: Phrase, tokens: Sequence[Token], i: int) -> Match | None:
         last = i
@@ -236,6 +239,11 @@ class Lexicon:
 
     def any_in(self, doc: Doc) -> bool:
         return bool(self.find(doc))
+
+
+def drop_overlaps(matches: list[Match]) -> list[Match]:
+    """Matches sorted by start (longest first), without those that overlap an earlier one."""
+    return _drop_overlaps(matches)
 
 
 def _drop_overlaps(matches: list[Match]) -> list[Match]:

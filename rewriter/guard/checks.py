@@ -6,6 +6,7 @@ rewrite loop decides whether to fix, re-ask or fall back.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
@@ -14,6 +15,7 @@ from rewriter.analysis.facts import LOSABLE, Fact, extract_facts, fact_keys
 from rewriter.analysis.lexicon import (
     Lexicon,
     Match,
+    drop_overlaps,
     find_with_exceptions,
     grammar,
     in_condition,
@@ -265,15 +267,29 @@ def _unsupported_facts(rule: Rule, ctx: Context, sources: Iterable[str]) -> list
     ]
 
 
-def _promise_groups(rule: Rule) -> dict[str, Lexicon]:
-    def build() -> dict[str, Lexicon]:
-        spec = rule.params["groups"]
-        return {
-            name: Lexicon(phrases, gap=2, any_order=True, window=rule.params.get("window", 5))
-            for name, phrases in spec.items()
-        }
+def _promise_lexicon(rule: Rule) -> Lexicon:
+    """Every group's phrases in one lexicon (one look at a text instead of one per group); each
+    phrase carries its group, and overlaps are kept so that each group sees its own matches."""
+
+    def build() -> Lexicon:
+        phrases = [
+            {"phrase": phrase, "group": group}
+            for group, items in rule.params["groups"].items()
+            for phrase in items
+        ]
+        return Lexicon(
+            phrases, gap=2, any_order=True, window=rule.params.get("window", 5), overlaps=True
+        )
 
     return compiled(rule, "groups", build)
+
+
+def _grouped(matches: list[Match]) -> list[tuple[str, Match]]:
+    """(group, match) with overlaps dropped within each group, as separate lexicons would."""
+    by_group: dict[str, list[Match]] = {}
+    for m in matches:
+        by_group.setdefault((m.phrase.extra or {})["group"], []).append(m)
+    return [(g, m) for g, ms in by_group.items() for m in drop_overlaps(ms)]
 
 
 def promises_in(rule: Rule, doc: Doc) -> list[tuple[str, Match]]:
@@ -282,20 +298,19 @@ def promises_in(rule: Rule, doc: Doc) -> list[tuple[str, Match]]:
     товар можно в течение 14 дней»). A conditional promise's group is «cond:<group>»."""
     exceptions = lexicon_of(rule, "exceptions")
     customer_action = lexicon_of(rule, "customer_action")
+    window = rule.params.get("negation_window", 3)
     out = []
-    for group, lexicon in _promise_groups(rule).items():
-        for m in find_with_exceptions(doc, lexicon, exceptions):
-            window = rule.params.get("negation_window", 3)
-            if set(doc.text[m.start : m.end]) & set("—–;:"):
-                continue  # words of two clauses («в отдел возвратов — там решат, вернуть ли»)
-            if (
-                is_negated(doc, m, before=window)
-                or is_negated_after(doc, m)
-                or _asks_whether(doc, m)
-                or _addressed_to_customer(doc, m, customer_action)
-            ):
-                continue
-            out.append(("cond:" + group if _conditional(rule, doc, m) else group, m))
+    for group, m in _grouped(find_with_exceptions(doc, _promise_lexicon(rule), exceptions)):
+        if set(doc.text[m.start : m.end]) & set("—–;:"):
+            continue  # words of two clauses («в отдел возвратов — там решат, вернуть ли»)
+        if (
+            is_negated(doc, m, before=window)
+            or is_negated_after(doc, m)
+            or _asks_whether(doc, m)
+            or _addressed_to_customer(doc, m, customer_action)
+        ):
+            continue
+        out.append(("cond:" + group if _conditional(rule, doc, m) else group, m))
     return out
 
 
@@ -549,6 +564,11 @@ def _request_sentences(rule: Rule, doc: Doc) -> set[int]:
 # --- register ------------------------------------------------------------------------------------
 
 
+# A verb addressed to «ты» ends so: imperative «смотри», «кидай», «глянь», «зайди»; present or
+# future «заметишь», «можешь». A cheap test before pymorphy3 is asked.
+_TY_ENDINGS = ("и", "й", "ь", "шь", "шься", "йся", "ись", "ься")
+_DIMINUTIVE_HINT = re.compile(r"(?:[оеё]ч(?:е?к)|ик|[уюы]шк|[еоы]ньк|ул|ус)[а-яё]{0,3}$")
+
 _STYLE_MARKERS = ("emoji", "playful_smiley", "sad_smiley", "sad_emoji", "shouting")
 
 
@@ -580,7 +600,11 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
         key: lexicon_of(rule, key).find(doc) for key in ("jokes", "pet_names", "diminutives")
     }
     informal_you = [(m.start, m.end) for m in situation_lexicon("informal_you").find(doc)]
-    informal_you += [(t.start, t.end) for t in doc.tokens if is_ty_verb(t.text)]
+    informal_you += [
+        (t.start, t.end)
+        for t in doc.tokens
+        if t.norm.endswith(_TY_ENDINGS) and is_ty_verb(t.text)  # the ending first: cheap
+    ]
     informal_greeting = situation_lexicon("informal_greeting").find(doc)
     derived = _derived_tenderness(rule, doc)
     if not (
@@ -642,13 +666,16 @@ def _derived_tenderness(rule: Rule, doc: Doc) -> list[tuple[str, int, int, str]]
     Words of their own with such a suffix («карточка товара», «коробочка») are listed apart."""
     if not rule.params.get("derived_diminutives"):
         return []
-    own = lexicon_of(rule, "not_diminutives")
-    skip = {(m.start, m.end) for m in own.find(doc)} if own else set()
     suffixes = tuple(rule.params.get("endearing_suffixes", []))
     out = []
     toks = doc.tokens
+    skip: set[tuple[int, int]] | None = None
     for i, t in enumerate(toks):
-        if (t.start, t.end) in skip or not t.text.isalpha() or len(t.text) < 5:
+        if len(t.norm) < 5 or not _DIMINUTIVE_HINT.search(t.norm) or not t.text.isalpha():
+            continue
+        if skip is None:  # the list of words of their own is read only for a candidate
+            skip = {(m.start, m.end) for m in lexicon_of(rule, "not_diminutives").find(doc)}
+        if (t.start, t.end) in skip:
             continue
         if diminutive_base(t.text):
             out.append(("diminutives", t.start, t.end, t.norm))
