@@ -17,6 +17,7 @@ _TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+)*|[₽$€%№]")
 # newline; the end mark stays with its sentence.
 _SENT_END = re.compile(r"([.!?…]+[»\"')]*)\s+|\n+")
 # With emoji, a pictograph before a capital ends a sentence too («…поновее 😄 Новую карту…»).
+_EMOJI_CHAR = re.compile("[\u2600-\u27bf\U0001f300-\U0001faff]")
 _SENT_END_EMOJI = re.compile(
     r"([.!?…]+[»\"')]*)\s+|\n+|([\u2600-\u27bf\U0001f300-\U0001faff]\ufe0f?)\s+(?=[А-ЯЁA-Z])"
 )
@@ -83,8 +84,8 @@ class Doc:
 def split_sentences(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     pos = 0
-    # Most texts have no emoji: one pass in C finds out, and the plain pattern is faster.
-    ends = _SENT_END_EMOJI if text and max(text) >= "\u2600" else _SENT_END
+    # Most texts have no emoji: one quick search finds out, and the plain pattern is faster.
+    ends = _SENT_END_EMOJI if _EMOJI_CHAR.search(text) else _SENT_END
     for m in ends.finditer(text):
         end = m.end(1) if m.group(1) else m.end(2) if m.lastindex == 2 else m.start()
         if end > pos:

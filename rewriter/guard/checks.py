@@ -7,6 +7,7 @@ rewrite loop decides whether to fix, re-ask or fall back.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
@@ -66,6 +67,11 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
     matches = find_with_exceptions(
         ctx.doc, lexicon_of(rule, "lexicon"), lexicon_of(rule, "exceptions")
     )
+    evidence = None
+    if matches and p.get("when"):  # the thread is read only when the reply says something
+        evidence = getattr(ctx.situation, p["when"])
+        if not evidence:
+            return []
     customer_docs = ctx.situation.docs if matches and p.get("skip_echo") else []
     # When the customer talks about a perk of their own (their cashback, their promo code),
     # the reply may explain it: only a sentence that grants one («начислили вам», «подключили»)
@@ -110,8 +116,7 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
             for start, end in ctx.doc.sentences
         ):
             return []
-    evidence = None
-    if hits and p.get("when"):  # the thread is read only when the reply says something
+    if hits and p.get("when") and evidence is None:  # a pattern hit: read the thread now
         evidence = getattr(ctx.situation, p["when"])
         if not evidence:
             return []
@@ -399,11 +404,15 @@ def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
     # «до 5 дней» drops the 3 (a lost fact, though no invented deadline).
     kept_times = commitment_keys([ctx.text])
     draft_times = extract_commitments(draft, require_cue=False)
-    vague = vague_spans(draft)  # «займёт одну минуту» states no number to keep
+    vague: list[tuple[int, int]] | None = None  # «займёт одну минуту»: no number to keep
     out = []
     seen: set[str] = set()
     for f in missing:
-        if f.key in seen or any(s <= f.start and f.end <= e for s, e in removed + vague):
+        if f.key in seen or any(s <= f.start and f.end <= e for s, e in removed):
+            continue
+        if vague is None:
+            vague = vague_spans(draft)
+        if any(s <= f.start and f.end <= e for s, e in vague):
             continue
         if any(c.start <= f.start and f.end <= c.end and c.key in kept_times for c in draft_times):
             continue
@@ -554,9 +563,8 @@ def _request_sentences(rule: Rule, doc: Doc) -> set[int]:
         # «Приходите в отделение» is a request, though «вы приходите» reads the same: with no
         # «вы» right before it, the imperative reading wins.
         subject = not opens and toks[i - 1].norm in ("вы", "не")
-        if (is_imperative(t.text) or (may_be_imperative(t.text) and not subject)) and not (
-            not opens and toks[i - 1].norm == "не"
-        ):
+        maybe = t.norm.endswith("те") and not subject and may_be_imperative(t.text)
+        if (is_imperative(t.text) or maybe) and not (not opens and toks[i - 1].norm == "не"):
             sents.add(t.sent)
     return sents
 
@@ -566,8 +574,10 @@ def _request_sentences(rule: Rule, doc: Doc) -> set[int]:
 
 # A verb addressed to «ты» ends so: imperative «смотри», «кидай», «глянь», «зайди»; present or
 # future «заметишь», «можешь». A cheap test before pymorphy3 is asked.
-_TY_ENDINGS = ("и", "й", "ь", "шь", "шься", "йся", "ись", "ься")
-_DIMINUTIVE_HINT = re.compile(r"(?:[оеё]ч(?:е?к)|ик|[уюы]шк|[еоы]ньк|ул|ус)[а-яё]{0,3}$")
+_TY_WORD = re.compile(r"\b[А-Яа-яЁё]+(?:[ийь]|шь|шься|йся|ись|ься)\b")
+_DIMINUTIVE_WORD = re.compile(
+    r"\b[А-Яа-яЁё]{2,}(?:[оеё]ч(?:е?к)|ик|[уюы]шк|[еоы]ньк|ул|ус)[а-яё]{0,3}\b"
+)
 
 _STYLE_MARKERS = ("emoji", "playful_smiley", "sad_smiley", "sad_emoji", "shouting")
 
@@ -600,10 +610,8 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
         key: lexicon_of(rule, key).find(doc) for key in ("jokes", "pet_names", "diminutives")
     }
     informal_you = [(m.start, m.end) for m in situation_lexicon("informal_you").find(doc)]
-    informal_you += [
-        (t.start, t.end)
-        for t in doc.tokens
-        if t.norm.endswith(_TY_ENDINGS) and is_ty_verb(t.text)  # the ending first: cheap
+    informal_you += [  # the ending first, in one scan of the text: cheap
+        (m.start(), m.end()) for m in _TY_WORD.finditer(text) if is_ty_verb(m.group())
     ]
     informal_greeting = situation_lexicon("informal_greeting").find(doc)
     derived = _derived_tenderness(rule, doc)
@@ -666,16 +674,20 @@ def _derived_tenderness(rule: Rule, doc: Doc) -> list[tuple[str, int, int, str]]
     Words of their own with such a suffix («карточка товара», «коробочка») are listed apart."""
     if not rule.params.get("derived_diminutives"):
         return []
+    candidates = [m.start() for m in _DIMINUTIVE_WORD.finditer(doc.text)]
+    if not candidates:
+        return []
     suffixes = tuple(rule.params.get("endearing_suffixes", []))
     out = []
     toks = doc.tokens
-    skip: set[tuple[int, int]] | None = None
-    for i, t in enumerate(toks):
-        if len(t.norm) < 5 or not _DIMINUTIVE_HINT.search(t.norm) or not t.text.isalpha():
+    starts = [t.start for t in toks]
+    skip = {(m.start, m.end) for m in lexicon_of(rule, "not_diminutives").find(doc)}
+    for offset in candidates:
+        i = bisect_left(starts, offset)
+        if i >= len(toks) or toks[i].start != offset:
             continue
-        if skip is None:  # the list of words of their own is read only for a candidate
-            skip = {(m.start, m.end) for m in lexicon_of(rule, "not_diminutives").find(doc)}
-        if (t.start, t.end) in skip:
+        t = toks[i]
+        if len(t.norm) < 5 or (t.start, t.end) in skip:
             continue
         if diminutive_base(t.text):
             out.append(("diminutives", t.start, t.end, t.norm))
