@@ -104,7 +104,14 @@ def test_commitment_span_includes_cue() -> None:
 
 
 def test_source_range_supports_upper_bound() -> None:
-    assert "dur:5:рабочий день" in commitment_keys(["ETA: 3–5 рабочих дней"])
+    """A source range supports its upper end only as a limit («до 5»), not «через 5 дней»."""
+    from rewriter.analysis.timeexpr import UPTO, is_upper_bound
+
+    keys = commitment_keys(["ETA: 3–5 рабочих дней"])
+    assert UPTO + "dur:5:рабочий день" in keys and "dur:5:рабочий день" not in keys
+    for text, limit in (("Займёт до 5 рабочих дней.", True), ("Через 5 рабочих дней.", False)):
+        c = extract_commitments(text)[0]
+        assert is_upper_bound(analyse(text), c.start, c.end) is limit
 
 
 @pytest.mark.parametrize(

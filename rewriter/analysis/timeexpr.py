@@ -301,7 +301,7 @@ def commitment_keys(texts: list[str]) -> set[str]:
             keys.add(c.key)
             upper = upper_bound(c.key)
             if upper:  # a source range «3–5 дней» supports its honest upper bound «до 5 дней»
-                keys.add(upper)
+                keys.add(UPTO + upper)  # … but only as an upper bound, not «через 5 дней»
             if c.key.startswith("date:"):  # «3 апреля» supports «в начале апреля»
                 keys.add(_month_part_of(c.key))
     return keys
@@ -311,6 +311,23 @@ def _month_part_of(date_key: str) -> str:
     month, day = (int(x) for x in date_key[5:].split("-"))
     part = "start" if day <= 10 else "middle" if day <= 20 else "end"
     return f"month:{part}:{month:02d}"
+
+
+UPTO = "upto:"
+
+
+@cache
+def _upper_cues() -> Lexicon:
+    return Lexicon(raw("time").get("upper_cues", []), gap=0)
+
+
+def is_upper_bound(doc: Doc, start: int, end: int) -> bool:
+    """The time expression at start:end is a limit («(займёт) до 5 дней», «в течение 5 дней»,
+    «не более 5 дней»), which a source range's upper end supports; «через 5 дней» is not."""
+    return any(
+        start <= m.start < end or (m.end <= start and not doc.text[m.end : start].strip())
+        for m in _upper_cues().find(doc)
+    )
 
 
 def upper_bound(key: str) -> str | None:

@@ -34,8 +34,10 @@ from rewriter.analysis.morph import (
 )
 from rewriter.analysis.text import Doc, analyse, is_sentence_start
 from rewriter.analysis.timeexpr import (
+    UPTO,
     commitment_keys,
     extract_commitments,
+    is_upper_bound,
     time_hedges,
     vague_spans,
 )
@@ -222,6 +224,11 @@ def _unsupported_deadlines(rule: Rule, ctx: Context, sources: Iterable[str]) -> 
     unsupported = [c for c in claimed if c.key in open_keys]
     if not unsupported:
         return []
+    # A limit («до 5 дней») is supported by a source range's upper end («3–5 дней»).
+    limits = [c for c in unsupported if is_upper_bound(ctx.doc, c.start, c.end)]
+    if limits:
+        ranges = commitment_keys(list(ctx.source_texts(rule.params["sources"])))
+        unsupported = [c for c in unsupported if not (c in limits and UPTO + c.key in ranges)]
     weak = commitment_keys(list(ctx.source_texts(rule.params.get("weak_sources", []))))
     return [
         violation(rule, ctx, c.start, c.end)
