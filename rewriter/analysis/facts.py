@@ -43,7 +43,6 @@ _ORDINAL_SUFFIX = re.compile(r"^\d+-?(?:го|ого|его|й|ый|ий|я|е|х
 _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?(?![\d])")
 _TRAILING = ".,!?;:)»\"'"
 _DIGIT = re.compile(r"\d")
-_ACCOUNT_HINT = re.compile(r"сч[её]т|л/с|р/с|лицев|расч[её]т|договор", re.IGNORECASE)
 # An account number: a long number right after «счёт», «л/с», «р/с», «лицевой», «договор».
 _ACCOUNT_BEFORE = re.compile(
     r"(?:сч[её]т\w*|л/с|р/с|лицев\w*|расч[её]тн\w*|договор\w*)[\s№:#.]*(?:№\s*)?$", re.IGNORECASE
@@ -168,12 +167,11 @@ def extract_facts(text: str) -> tuple[Fact, ...]:
         _digit_facts(text, add, spans)
     _word_dates(text, add, spans)
     _word_times(text, add, spans)
-    accounts = digits and _ACCOUNT_HINT.search(text) is not None
     for m in _NUMBER.finditer(text) if digits else ():
         if _claimed(spans, m.start(), m.end()):
             continue
-        if (
-            accounts
+        if (  # a long number only: most texts never look for an account word
+            len(m.group(1)) >= 8
             and len(m.group(1).replace(" ", "")) >= 8
             and _ACCOUNT_BEFORE.search(text, max(0, m.start() - 30), m.start())
         ):
