@@ -614,7 +614,8 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
     else:
         playful, sad, shouting = _style_markers(text)
     lexical = {
-        key: lexicon_of(rule, key).find(doc) for key in ("jokes", "pet_names", "diminutives")
+        key: lexicon_of(rule, key).find(doc)
+        for key in ("jokes", "pet_names", "diminutives", "slang")
     }
     informal_you = [(m.start, m.end) for m in situation_lexicon("informal_you").find(doc)]
     informal_you += [  # the ending first, in one scan of the text: cheap
@@ -659,7 +660,9 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
             echoed = any(
                 any(w.matches(t) for t in d.tokens) for d in s.docs for w in m.phrase.words
             )
-            if not (used and echoed):
+            # Slang mirrors as a register (the customer writes «чё», the reply may say «щас»);
+            # a pet name or a diminutive only as the customer's own word.
+            if not (used and (echoed or key == "slang")):
                 add(m.start, m.end, key)
     customer_words = {t.norm for d in s.docs for t in d.tokens}
     for key, start, end, norm in derived:
