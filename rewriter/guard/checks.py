@@ -80,10 +80,15 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
     if customer_docs and p.get("grants"):
         lexicon = lexicon_of(rule, "lexicon")
         if any(lexicon.find(d) for d in customer_docs):
-            granted = {
-                ctx.doc.tokens[g.first].sent for g in lexicon_of(rule, "grants").find(ctx.doc)
-            }
+            granted = _granting(rule, ctx.doc)
+    # «по вашему промокоду скидка составила 1 240 ₽»: the customer's own perk in a calculation
+    # offers nothing, unless the sentence grants something.
+    owned = _owned_perk_sentences(ctx.doc, matches) if p.get("grants") else set()
+    if owned:
+        owned -= _granting(rule, ctx.doc)
     for m in matches:
+        if owned and ctx.doc.tokens[m.first].sent in owned:
+            continue
         if p.get("skip_negated") and is_negated(ctx.doc, m):
             continue
         if p.get("skip_conditional") and in_condition(ctx.doc, m):
@@ -121,6 +126,22 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
         if not evidence:
             return []
     return [violation(rule, ctx, s, e, evidence=evidence) for s, e in sorted(hits)]
+
+
+def _granting(rule: Rule, doc: Doc) -> set[int]:
+    """Sentences with a verb that grants a perk («начислили вам», «подключили», «дарим»)."""
+    return {doc.tokens[g.first].sent for g in lexicon_of(rule, "grants").find(doc)}
+
+
+def _owned_perk_sentences(doc: Doc, matches: list[Match]) -> set[int]:
+    """Sentences where a perk is the customer's own («по вашему промокоду», «ваши баллы»)."""
+    toks = doc.tokens
+    owned = set()
+    for m in matches:
+        for j in range(max(0, m.first - 2), m.first):
+            if toks[j].sent == toks[m.first].sent and "ваш" in toks[j].lemmas:
+                owned.add(toks[m.first].sent)
+    return owned
 
 
 def _echoes_customer(m: Match, ctx: Context, customer_docs: list[Doc]) -> bool:
@@ -231,8 +252,19 @@ def _unsupported_deadlines(rule: Rule, ctx: Context, sources: Iterable[str]) -> 
     return [
         violation(rule, ctx, c.start, c.end)
         for c in unsupported
-        if not (c.key in weak and not _commits(ctx.doc, c.start))
+        if not (
+            c.key in weak and (not _commits(ctx.doc, c.start) or _customers_plan(ctx.doc, c.start))
+        )
     ]
+
+
+def _customers_plan(doc: Doc, offset: int) -> bool:
+    """The time sits in a clause about the customer («раз вы улетаете завтра»): their own plan,
+    restated, not a commitment."""
+    index = next((i for i, t in enumerate(doc.tokens) if t.start >= offset), None)
+    if index is None:
+        return False
+    return any(doc.tokens[j].norm in ("вы", "вам", "вас") for j in _clause(doc, index))
 
 
 def _commits(doc: Doc, offset: int) -> bool:
@@ -478,6 +510,8 @@ def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
                 continue
             if is_negated(ctx.doc, m, before=2) or _works_around(rule, ctx.doc, m, cid):
                 continue
+            if _not_needed_after(ctx.doc, m):
+                continue  # «Звонить не нужно: продлим здесь»
             if cid in objects and _quoted(ctx.text, m.start):
                 continue  # «в разделе «Мои полисы»» names a screen, not the lost thing
             if _another_time(rule, ctx.doc, sent, evidence):
@@ -508,6 +542,21 @@ def _works_around(rule: Rule, doc: Doc, m: Match, cid: str) -> bool:
     return any(
         r.first in near and r.first in clause
         for r in lexicon_of(rule, "repair").find(doc, sentences=[toks[m.first].sent])
+    )
+
+
+_NOT_NEEDED = frozenset({"нужно", "надо", "требуется", "обязательно", "придется", "нужен", "нужна"})
+
+
+def _not_needed_after(doc: Doc, m: Match) -> bool:
+    """«Звонить не нужно», «приезжать не придётся»: the reply rules the request out."""
+    toks = doc.tokens
+    j = m.last + 1
+    return (
+        j + 1 < len(toks)
+        and toks[j].sent == toks[m.last].sent
+        and toks[j].norm == "не"
+        and toks[j + 1].norm in _NOT_NEEDED
     )
 
 
