@@ -173,6 +173,17 @@ def is_ty_verb(word: str) -> bool:
 
 
 @lru_cache(maxsize=50_000)
+def is_other_person_verb(word: str) -> bool:
+    """Every reading is a finite verb of the 1st or 3rd person («подойдёт», «заберём»,
+    «придёт»): someone else acts, nobody is asked to."""
+    parses = _verb_parses(word)
+    return bool(parses) and all(
+        "VERB" in p.tag and "impr" not in p.tag and ("1per" in p.tag or "3per" in p.tag)
+        for p in parses
+    )
+
+
+@lru_cache(maxsize=50_000)
 def is_future(word: str) -> bool:
     """A verb form with a future reading («оформим», «будет»): a commitment about time."""
     return any("futr" in p.tag for p in _verb_parses(word))

@@ -26,6 +26,7 @@ from rewriter.analysis.morph import (
     is_endearing_address,
     is_future,
     is_imperative,
+    is_other_person_verb,
     is_ty_verb,
     may_be_imperative,
     name_lemma,
@@ -309,9 +310,10 @@ def _unsupported_facts(rule: Rule, ctx: Context, sources: Iterable[str]) -> list
     ]
 
 
-def _promise_lexicon(rule: Rule) -> Lexicon:
+def _promise_lexicon(rule: Rule, *, source: bool = False) -> Lexicon:
     """Every group's phrases in one lexicon (one look at a text instead of one per group); each
     phrase carries its group, and overlaps are kept so that each group sees its own matches."""
+    window = rule.params.get("source_window" if source else "window", 5)
 
     def build() -> Lexicon:
         phrases = [
@@ -319,22 +321,27 @@ def _promise_lexicon(rule: Rule) -> Lexicon:
             for group, items in rule.params["groups"].items()
             for phrase in items
         ]
-        return Lexicon(
-            phrases, gap=2, any_order=True, window=rule.params.get("window", 5), overlaps=True
-        )
+        return Lexicon(phrases, gap=2, any_order=True, window=window, overlaps=True)
 
-    return compiled(rule, "groups", build)
+    return compiled(rule, f"groups:{window}", build)
 
 
-def _grouped(matches: list[Match]) -> list[tuple[str, Match]]:
-    """(group, match) with overlaps dropped within each group, as separate lexicons would."""
+_CLAUSE_MARKS = frozenset("—–;:")
+
+
+def _grouped(doc: Doc, matches: list[Match]) -> list[tuple[str, Match]]:
+    """(group, match) with overlaps dropped within each group, as separate lexicons would. A
+    match that joins words of two clauses («в отдел возвратов — там решат, вернуть ли») goes
+    first, so it cannot hide a tighter one."""
     by_group: dict[str, list[Match]] = {}
     for m in matches:
+        if set(doc.text[m.start : m.end]) & _CLAUSE_MARKS:
+            continue
         by_group.setdefault((m.phrase.extra or {})["group"], []).append(m)
     return [(g, m) for g, ms in by_group.items() for m in drop_overlaps(ms)]
 
 
-def promises_in(rule: Rule, doc: Doc) -> list[tuple[str, Match]]:
+def promises_in(rule: Rule, doc: Doc, *, source: bool = False) -> list[tuple[str, Match]]:
     """(group, match) for every promise phrase in `doc` that is not negated, not a mere
     mention of the topic («заявление на возврат») and not the customer's own action («вернуть
     товар можно в течение 14 дней»). A conditional promise's group is «cond:<group>»."""
@@ -342,9 +349,8 @@ def promises_in(rule: Rule, doc: Doc) -> list[tuple[str, Match]]:
     customer_action = lexicon_of(rule, "customer_action")
     window = rule.params.get("negation_window", 3)
     out = []
-    for group, m in _grouped(find_with_exceptions(doc, _promise_lexicon(rule), exceptions)):
-        if set(doc.text[m.start : m.end]) & set("—–;:"):
-            continue  # words of two clauses («в отдел возвратов — там решат, вернуть ли»)
+    lexicon = _promise_lexicon(rule, source=source)
+    for group, m in _grouped(doc, find_with_exceptions(doc, lexicon, exceptions)):
         if (
             is_negated(doc, m, before=window)
             or is_negated_after(doc, m)
@@ -400,10 +406,11 @@ def _unsupported_promises(rule: Rule, ctx: Context, sources: Iterable[str]) -> l
 
     def groups(text: str) -> set[str]:
         """What a source supports: an unconditional promise supports the same promise with or
-        without a condition; a conditional one only a conditional one."""
+        without a condition; a conditional one only a conditional one. A source's words may
+        stand further apart («сумма вклада вместе с процентами будет перечислена»)."""
         doc = analyse(text)
         found: set[str] = set()
-        for g, m in promises_in(rule, doc):
+        for g, m in promises_in(rule, doc, source=True):
             if not _is_question(doc, m):
                 found |= {g} if g.startswith("cond:") else {g, "cond:" + g}
         return found
@@ -512,6 +519,8 @@ def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
                 continue
             if _not_needed_after(ctx.doc, m):
                 continue  # «Звонить не нужно: продлим здесь»
+            if m.first == m.last and is_other_person_verb(ctx.doc.tokens[m.first].text):
+                continue  # «подойдёт любой день», «курьер заберёт»: nobody is asked
             if cid in objects and _quoted(ctx.text, m.start):
                 continue  # «в разделе «Мои полисы»» names a screen, not the lost thing
             if _another_time(rule, ctx.doc, sent, evidence):
