@@ -492,12 +492,21 @@ def bench_rules_(
     ] = None,
     errors: Annotated[bool, typer.Option(help="List every false positive and negative.")] = False,
     rules: RulesOption = None,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            help="Score only these rule ids (comma-separated), for a corpus that labels only "
+            "some rules."
+        ),
+    ] = None,
 ) -> None:
-    """Per-rule precision, recall and F1 of the guardrails on a labelled corpus."""
+    """Per-rule precision, recall and F1 of the guardrails on a labelled corpus (YAML or JSONL
+    cases with `expect`, and optionally `allow`: rules that may fire without penalty)."""
     _use_rules(rules)
     from rewriter.evals.rulebench import bench_rules, format_table, write_json
 
-    report = bench_rules(corpus)
+    ids = [r.strip() for r in only.split(",") if r.strip()] if only else None
+    report = bench_rules(corpus, ids)
     typer.echo(format_table(report))
     if errors:
         for e in report.errors:

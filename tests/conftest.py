@@ -141,3 +141,18 @@ def _no_model_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("H2H_CACHE_DIR", str(tmp_path / "h2h-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _rule_folders_stay_per_test() -> Iterator[None]:
+    """`--rules` passes a team's folders on through H2H_RULES (so worker processes read them);
+    a test that runs the CLI in-process must not leave them set for the next test. Restored
+    last, after every other fixture (monkeypatch included) has undone its own changes."""
+    import os
+
+    before = os.environ.get("H2H_RULES")
+    yield
+    if before is None:
+        os.environ.pop("H2H_RULES", None)
+    else:
+        os.environ["H2H_RULES"] = before

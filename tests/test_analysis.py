@@ -104,7 +104,14 @@ def test_commitment_span_includes_cue() -> None:
 
 
 def test_source_range_supports_upper_bound() -> None:
-    assert "dur:5:рабочий день" in commitment_keys(["ETA: 3–5 рабочих дней"])
+    """A source range supports its upper end only as a limit («до 5»), not «через 5 дней»."""
+    from rewriter.analysis.timeexpr import UPTO, is_upper_bound
+
+    keys = commitment_keys(["ETA: 3–5 рабочих дней"])
+    assert UPTO + "dur:5:рабочий день" in keys and "dur:5:рабочий день" not in keys
+    for text, limit in (("Займёт до 5 рабочих дней.", True), ("Через 5 рабочих дней.", False)):
+        c = extract_commitments(text)[0]
+        assert is_upper_bound(analyse(text), c.start, c.end) is limit
 
 
 @pytest.mark.parametrize(
@@ -298,3 +305,51 @@ def test_sources_are_read_only_until_every_claim_is_found(monkeypatch) -> None:
     read.clear()
     check(Case.model_validate({**base, "reply": "Списали 99 ₽ по ошибке, заявка 5512."}))
     assert thread[0]["text"] in read  # «5512» is not in the draft: the agent's message is read
+
+
+def test_diminutives_reduce_to_their_base() -> None:
+    """«скидочку» reads as «скидка» in every lexicon; a word of its own with the same ending
+    («карточка», «график») stays itself."""
+    from rewriter.analysis.morph import diminutive_base, lemmas
+
+    assert "скидка" in lemmas("скидочку") and "подарок" in lemmas("подарочек")
+    assert "промокод" in lemmas("промокодик")  # a base only the rule files know
+    assert diminutive_base("возвратик") == "возврат"
+    assert diminutive_base("карточка") is None and diminutive_base("график") is None
+    assert diminutive_base("промокодик") is None  # the strict reading wants a dictionary noun
+
+
+def test_one_canonical_value_for_dates_times_and_spans() -> None:
+    from rewriter.analysis.facts import extract_facts, fact_keys
+    from rewriter.analysis.timeexpr import commitment_keys, extract_commitments
+
+    assert fact_keys(["до 05.11.2026"]) >= {"date:11-05"}
+    assert "date:11-05" in fact_keys(["до 5 ноября 2026 года"])
+    assert [f.key for f in extract_facts("Платёж 2025-03-12.")] == ["date:03-12"]
+    assert [c.key for c in extract_commitments("Действует до 5 ноября 2026 года.")] == [
+        "date:11-05"
+    ]
+    assert {f.key for f in extract_facts("с десяти утра до двух часов дня")} == {
+        "time:10:00",
+        "time:14:00",
+    }
+    assert [f.key for f in extract_facts("Обычно это занимает 2 дня.")] == ["num:2"]
+    assert commitment_keys(["минут через двадцать"]) == commitment_keys(["через 20 минут"])
+    assert commitment_keys(["до 7 календарных дней"]) == commitment_keys(["в течение недели"])
+    assert commitment_keys(["7 рабочих дней"]) != commitment_keys(["в течение недели"])
+    assert "num:2500" in fact_keys(["две с половиной тысячи рублей"])
+    assert "num:50" in fact_keys(["вернём половину стоимости"])
+
+
+def test_account_numbers_are_their_own_kind() -> None:
+    from rewriter.analysis.facts import extract_facts
+
+    kinds = {f.kind for f in extract_facts("Перенесли на лицевой счёт 5120034871.")}
+    assert kinds == {"account"}
+    assert {f.kind for f in extract_facts("Сумма 5120 ₽.")} == {"num"}
+
+
+def test_lost_thing_is_read_from_the_customer() -> None:
+    s = analyse_thread(("Паспорт у меня украли вместе с сумкой.",))
+    assert "lost_item" in s.constraints and s.constraint_objects["lost_item"] == {"паспорт"}
+    assert "lost_item" not in analyse_thread(("Паспорт у меня с собой.",)).constraints

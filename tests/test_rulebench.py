@@ -51,3 +51,29 @@ def test_scoring_counts_false_positives(tmp_path) -> None:
     path.write_text('- {reply: "Спасибо за обращение!", expect: []}\n', encoding="utf-8")
     r = bench_rules(path)
     assert r.scores["template-phrase"].fp == 1 and r.micro.precision == 0.0
+
+
+def test_allow_and_rule_subset(tmp_path, capsys) -> None:
+    """A corpus in the shared JSONL format: `allow` is neither right nor wrong, and `--only`
+    scores only the rules the corpus labels."""
+    path = tmp_path / "dev.jsonl"
+    lines = [
+        {
+            "id": "a",
+            "thread": [],
+            "reply": "Спасибо за обращение!",
+            "expect": [],
+            "allow": ["template-phrase"],
+        },
+        {"id": "b", "thread": [], "reply": "Уточняю информацию.", "expect": ["template-phrase"]},
+        {"id": "c", "thread": [], "reply": "Проверили Ваш платёж.", "expect": []},
+    ]
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    r = bench_rules(path)
+    assert r.scores["template-phrase"].tp == 1 and r.scores["template-phrase"].fp == 0
+    assert r.scores["capitalized-you"].fp == 1
+    only = bench_rules(path, ["template-phrase"])
+    assert set(only.scores) == {"template-phrase"} and only.micro.precision == 1.0
+    assert main(["bench-rules", "--corpus", str(path), "--only", "template-phrase"]) == 0
+    assert "capitalized-you" not in capsys.readouterr()[0]
+    assert main(["bench-rules", "--corpus", str(path), "--only", "no-such-rule"]) == 2

@@ -219,8 +219,8 @@ def test_a_checkout_reads_its_own_folders() -> None:
 
 
 def test_rules_test_runs_one_rules_examples(team, capsys) -> None:
-    code, out, _ = _run(capsys, "rules", "--test", "capitalized-you")
-    assert code == 0 and out.startswith("capitalized-you: ") and "FAIL" not in out
+    code, out, err = _run(capsys, "rules", "--test", "capitalized-you")
+    assert code == 0 and out.startswith("capitalized-you: ") and "FAIL" not in out, err
     _team_copy(team, "capitalized-you", "- Мы проверили ваш платёж.", "- Мы проверили Ваш платёж.")
     code, out, _ = _run(capsys, "rules", "--test", "capitalized-you", "--rules", str(team))
     assert code == 1

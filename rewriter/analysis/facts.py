@@ -29,6 +29,12 @@ PHONE = _PHONE = re.compile(
 # A payment card: 13-19 digits in groups, checked with Luhn before it counts.
 CARD = re.compile(r"(?<![\d-])(?:\d[ \u00a0-]?){12,18}\d(?![\d-])")
 _DATE_NUM = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?:\.(\d{4}|\d{2}))?(?![\d])(?!\.\d)")
+_DATE_ISO = re.compile(r"(?<![\d.-])((?:19|20)\d{2})-(\d{2})-(\d{2})(?![\d-])")
+# A year right after a date: «5 ноября 2026 года», «12 марта 2025 г.», «…, 2026»
+_YEAR_AFTER = re.compile(
+    r"[ \u00a0]*,?[ \u00a0]*((?:19|20)\d{2})(?:[ \u00a0]*(?:года|году|год|г\.?)(?!\w))?"
+)
+_YEAR_IN = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _TIME = re.compile(r"(?<![\d:])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
 _ID = re.compile(
     r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-zА-Яа-яЁё])[A-Za-zА-Яа-яЁё\d][\w-]*[A-Za-zА-Яа-яЁё\d](?![\w-])"
@@ -37,11 +43,15 @@ _ORDINAL_SUFFIX = re.compile(r"^\d+-?(?:го|ого|его|й|ый|ий|я|е|х
 _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?(?![\d])")
 _TRAILING = ".,!?;:)»\"'"
 _DIGIT = re.compile(r"\d")
+# An account number: a long number right after «счёт», «л/с», «р/с», «лицевой», «договор».
+_ACCOUNT_BEFORE = re.compile(
+    r"(?:сч[её]т\w*|л/с|р/с|лицев\w*|расч[её]тн\w*|договор\w*)[\s№:#.]*(?:№\s*)?$", re.IGNORECASE
+)
 _URL_HINT = re.compile(r"://|www\.|[\w-]\.\w", re.IGNORECASE)
 
 
 class Fact(NamedTuple):
-    kind: str  # num | date | time | url | email | phone | id | card | name
+    kind: str  # num | date | time | url | email | phone | id | card | account | name
     key: str
     start: int
     end: int
@@ -106,7 +116,12 @@ def _month_keys() -> frozenset[str]:
 
 
 def _claimed(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-    return any(s < end and start < e for s, e in spans)
+    # A plain loop: called for every candidate of every text, and any() over a generator costs
+    # twice as much for the few spans a text has.
+    for s, e in spans:  # noqa: SIM110 — see above
+        if s < end and start < e:
+            return True
+    return False
 
 
 def _url_key(url: str) -> str:
@@ -156,8 +171,21 @@ def extract_facts(text: str) -> tuple[Fact, ...]:
     if digits:
         _digit_facts(text, add, spans)
     _word_dates(text, add, spans)
+    _word_times(text, add, spans)
     for m in _NUMBER.finditer(text) if digits else ():
         if _claimed(spans, m.start(), m.end()):
+            continue
+        if (  # a long number only: most texts never look for an account word
+            len(m.group(1)) >= 8
+            and len(m.group(1).replace(" ", "")) >= 8
+            and _ACCOUNT_BEFORE.search(text, max(0, m.start() - 30), m.start())
+        ):
+            add(
+                "account",
+                "account:" + "".join(ch for ch in m.group() if ch.isdigit()),
+                m.start(),
+                m.end(),
+            )
             continue
         value = _parse_number(m.group(1), m.group(2))
         end = m.end()
@@ -183,6 +211,10 @@ def _digit_facts(text: str, add, spans) -> None:
     for m in _PHONE.finditer(text) if count >= 11 else ():
         if not _claimed(spans, m.start(), m.end()):
             add("phone", _phone_key(m.group()), m.start(), m.end())
+    for m in _DATE_ISO.finditer(text) if "-" in text else ():
+        month, day = int(m.group(2)), int(m.group(3))
+        if 1 <= day <= 31 and 1 <= month <= 12 and not _claimed(spans, m.start(), m.end()):
+            add("date", f"date:{month:02d}-{day:02d}", m.start(), m.end())
     for m in _DATE_NUM.finditer(text) if "." in text else ():
         if _claimed(spans, m.start(), m.end()):
             continue
@@ -230,7 +262,54 @@ def _word_dates(text: str, add, spans) -> None:
         prev = toks[i - 1]
         digits = _DAY_TOKEN.match(prev.text)
         if digits and 1 <= int(digits.group(1)) <= 31 and not _claimed(spans, prev.start, tok.end):
-            add("date", f"date:{month:02d}-{int(digits.group(1)):02d}", prev.start, tok.end)
+            year = _YEAR_AFTER.match(text, tok.end)
+            end = year.end() if year else tok.end
+            add("date", f"date:{month:02d}-{int(digits.group(1)):02d}", prev.start, end)
+
+
+_DAY_PARTS = {"утра": 0, "дня": 12, "вечера": 12, "ночи": 0}
+_DAY_PART_KEYS = frozenset({"=" + w for w in _DAY_PARTS} | {"полдень", "полночь"})
+
+
+def _word_times(text: str, add, spans) -> None:
+    """Clock times in words: «в десять утра» = 10:00, «до двух часов дня» = 14:00, «в 9 вечера»
+    = 21:00; «полдень», «полночь». The key is that of «10:00»: either spelling supports the
+    other."""
+    doc = analyse(text)
+    if not doc.may_contain(_DAY_PART_KEYS):
+        return
+    toks = doc.tokens
+    cardinals = _numbers_vocab()[0]
+    for i, tok in enumerate(toks):
+        if tok.norm in ("полдень", "полночь") and not _claimed(spans, tok.start, tok.end):
+            add("time", "time:12:00" if tok.norm == "полдень" else "time:00:00", tok.start, tok.end)
+            continue
+        if tok.norm not in _DAY_PARTS or i == 0:
+            continue
+        j = i - 1
+        hour_word = "час" in toks[j].lemmas
+        if hour_word and j > 0:
+            j -= 1
+        if tok.norm in ("дня", "ночи") and not hour_word:
+            continue  # «2 дня», «3 ночи» count days and nights; «2 часа дня» is a clock time
+        word = toks[j]
+        if word.text.isdigit():
+            hour = int(word.text)
+        else:
+            value = next((cardinals[lm] for lm in word.lemmas if lm in cardinals), None)
+            if value is None and j == i - 2:  # «в час дня»: the hour word alone is one o'clock
+                word, value = toks[i - 1], 1.0
+            hour = int(value) if value is not None and float(value).is_integer() else -1
+        if not 1 <= hour <= 12 or _claimed(spans, word.start, tok.end):
+            continue
+        part = _DAY_PARTS[tok.norm]
+        if tok.norm == "дня" and hour > 6 and hour != 12:
+            continue  # «10 дня» is not a clock time
+        if tok.norm == "ночи" and hour == 12:
+            hour = 0
+        elif part and hour != 12:
+            hour += part
+        add("time", f"time:{hour:02d}:00", word.start, tok.end)
 
 
 def _word_numbers(text: str, add, spans) -> None:
@@ -260,6 +339,15 @@ def _word_numbers(text: str, add, spans) -> None:
             mult = next((multipliers[lm] for lm in lemmas_j if lm in multipliers), None)
             if card is not None and toks[j].text.isalpha():
                 current += card
+                # «две с половиной тысячи» = 2 500
+                if (
+                    j + 2 < len(toks)
+                    and toks[j + 1].norm == "с"
+                    and "половина" in toks[j + 2].lemmas
+                ):
+                    current += 0.5
+                    words += [toks[j], toks[j + 1]]
+                    j += 2
             elif mult is not None and toks[j].text.isalpha():
                 total += (current or 1) * mult
                 current = 0
@@ -298,7 +386,22 @@ def _names(text: str, add, spans) -> None:
             add("name", "name:" + name_lemma(tok.text), tok.start, tok.end)
 
 
-LOSABLE = frozenset({"num", "date", "time", "url", "email", "phone", "id", "card"})
+def _equivalent_keys(text: str) -> set[str]:
+    """Numbers a text states in words that are not facts on their own: «половина» is 50 (%)
+    for a source that says «50%» (numbers.yaml: equivalents)."""
+    table = _equivalents()
+    doc = analyse(text)
+    if not table or not doc.may_contain(table):
+        return set()
+    return {number_key(v) for lemma, v in table.items() if doc.has_lemma(lemma)}
+
+
+@cache
+def _equivalents() -> dict[str, float]:
+    return {k: float(v) for k, v in raw("numbers").get("equivalents", {}).items()}
+
+
+LOSABLE = frozenset({"num", "date", "time", "url", "email", "phone", "id", "card", "account"})
 
 
 def fact_keys(texts: list[str]) -> set[str]:
@@ -308,6 +411,8 @@ def fact_keys(texts: list[str]) -> set[str]:
         for f in extract_facts(t):
             keys.add(f.key)
             if f.kind == "date":
-                # «до 12 марта» supports a bare «12» and vice versa.
+                # «до 12 марта» supports a bare «12» and vice versa; so does its year.
                 keys.add(number_key(int(f.key[-2:])))
+                keys.update(number_key(int(y)) for y in _YEAR_IN.findall(f.text))
+        keys |= _equivalent_keys(t)
     return keys

@@ -13,7 +13,7 @@ import os
 from functools import cache
 from pathlib import Path
 
-from rewriter.analysis.morph import phrase_table, seed_lemmas
+from rewriter.analysis.morph import LEMMA_SCHEME, phrase_table, seed_lemmas
 from rewriter.paths import cache_root, rules_digest, write_cache_file
 
 
@@ -28,7 +28,7 @@ def _table_path() -> Path | None:
     except ImportError:
         dict_version = "?"
     rules = rules_digest()  # the shipped rules and every team folder in use
-    digest = hashlib.sha256(f"{dict_version}:{rules}".encode()).hexdigest()[:16]
+    digest = hashlib.sha256(f"{dict_version}:{LEMMA_SCHEME}:{rules}".encode()).hexdigest()[:16]
     return cache_root() / f"lemmas-{digest}.json"
 
 

@@ -119,6 +119,7 @@ class Lexicon:
         gap: int = 1,
         any_order: bool = False,
         window: int = 6,
+        overlaps: bool = False,
     ) -> None:
         compiled: list[Phrase] = []
         for item in phrases:
@@ -131,6 +132,8 @@ class Lexicon:
         self.gap = gap
         self.any_order = any_order
         self.window = window
+        # Keep overlapping matches (one lexicon standing for several: the caller groups them).
+        self.overlaps = overlaps
         # Index: which phrases a token can start (ordered) or take part in (unordered), by lemma
         # or exact form; prefix words are few and checked directly. Built once per lexicon.
         self._by_key: dict[str, list[int]] = {}
@@ -231,7 +234,7 @@ class Lexicon:
         if len(found) < 2:
             return found
         found.sort(key=lambda m: (m.start, -(m.end - m.start)))
-        return _drop_overlaps(found)
+        return found if self.overlaps else _drop_overlaps(found)
 
     def _match_ordered(self, phrase: Phrase, tokens: Sequence[Token], i: int) -> Match | None:
         last = i
@@ -271,6 +274,11 @@ class Lexicon:
 
     def any_in(self, doc: Doc) -> bool:
         return bool(self.find(doc))
+
+
+def drop_overlaps(matches: list[Match]) -> list[Match]:
+    """Matches sorted by start (longest first), without those that overlap an earlier one."""
+    return _drop_overlaps(matches)
 
 
 def _drop_overlaps(matches: list[Match]) -> list[Match]:
@@ -313,7 +321,10 @@ def is_negated(doc: Doc, match: Match, *, before: int = 3) -> bool:
     «не сможем вернуть» is negated; «если не найдём — вернём» is not: the dash ends the clause.
     """
     tokens = doc.tokens
-    if any(tokens[j].norm in grammar("negations") for j in range(match.first, match.last + 1)):
+    negations = grammar("negations")
+    # A negation the phrase itself names («без оплаты», «не начислять») is its content.
+    own = any(not w.values.isdisjoint(negations) for w in match.phrase.words)
+    if not own and any(tokens[j].norm in negations for j in range(match.first, match.last + 1)):
         return True
     j = match.first - 1
     while j >= 0 and match.first - j <= before:
@@ -321,6 +332,21 @@ def is_negated(doc: Doc, match: Match, *, before: int = 3) -> bool:
         if tokens[j].sent != tokens[match.first].sent or _CLAUSE_BREAK & set(gap):
             return False
         if tokens[j].norm in grammar("negations"):
+            return True
+        j -= 1
+    return False
+
+
+def in_condition(doc: Doc, match: Match, *, before: int = 4) -> bool:
+    """The match sits in a condition clause: «вернём, если не сможем починить» states no
+    refusal; «если не подтвердится — вернём» no promise. Looks back to the clause break."""
+    tokens = doc.tokens
+    j = match.first - 1
+    while j >= 0 and match.first - j <= before:
+        gap = doc.text[tokens[j].end : tokens[j + 1].start]
+        if tokens[j].sent != tokens[match.first].sent or _CLAUSE_BREAK & set(gap):
+            return False
+        if tokens[j].norm in grammar("conditions"):
             return True
         j -= 1
     return False

@@ -48,22 +48,80 @@ def _parse(word: str) -> list[Any]:
 
 @lru_cache(maxsize=200_000)
 def lemmas(word: str) -> frozenset[str]:
-    """Every lemma pymorphy3 offers for `word`, plus the normalised form itself."""
+    """Every lemma pymorphy3 offers for `word`, plus the normalised form itself and, for a
+    diminutive, its base («скидочку» → also «скидка»): a lexicon's «скидка» reads it."""
     known = _KNOWN.get(word)
     if known is not None:
         return known
+    return _lemmas(word, derive=True)
+
+
+def _lemmas(word: str, *, derive: bool) -> frozenset[str]:
     w = normalise_word(word)
     if not w.isalpha() and not any(ch.isalpha() for ch in w):
         return frozenset({w})
     found = {w}
-    for parse in _parse(w):
+    parses = _parse(w)
+    for parse in parses:
         found.add(parse.normal_form.replace("ё", "е"))
+    base = _diminutive_base(parses) if derive else None
+    if base:
+        found.add(base)
     return frozenset(found)
+
+
+# Diminutive suffixes of a noun's lemma and what they replace: «скидочка» → «скидка»,
+# «подарочек» → «подарок», «бонусик» → «бонус». A base counts only when pymorphy3 knows it, so
+# «карточка» (→ «картка») stays itself. «-ик» is read off words the dictionary does not know
+# («возвратик»): known ones are mostly words of their own («график», «медик»).
+_DIMINUTIVE = (
+    ("очка", "ка", True),
+    ("ечка", "ка", True),
+    ("очек", "ок", True),
+    ("чик", "к", False),
+    ("ик", "", False),
+)
+LEMMA_SCHEME = 3  # bump when the lemma set of a word changes: the on-disk table is keyed by it
+
+
+def _diminutive_base(parses: list[Any], *, strict: bool = False) -> str | None:
+    """The base of a diminutive noun. Lemma matching takes an unknown base too («промокодик» →
+    «промокод», a word only the rule files know); `strict` asks for a dictionary noun."""
+    for parse in parses[:2]:
+        if "NOUN" not in parse.tag:
+            continue
+        lemma = parse.normal_form.replace("ё", "е")
+        for suffix, replacement, known_ok in _DIMINUTIVE:
+            if not lemma.endswith(suffix) or (not known_ok and parse.is_known):
+                continue
+            base = lemma[: -len(suffix)] + replacement
+            if len(base) < 4:
+                continue
+            if _is_noun(base) or (not strict and not known_ok):
+                return base
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _is_noun(word: str) -> bool:
+    return analyzer().word_is_known(word) and any(
+        "NOUN" in p.tag and p.normal_form == word for p in analyzer().parse(word)
+    )
+
+
+@lru_cache(maxsize=50_000)
+def diminutive_base(word: str) -> str | None:
+    """The base noun of a diminutive form («денежки» aside: «скидочку» → «скидка»), else None."""
+    w = normalise_word(word)
+    if not w.isalpha():
+        return None
+    return _diminutive_base(analyzer().parse(w), strict=True)
 
 
 def phrase_lemmas(word: str) -> frozenset[str]:
     """`lemmas` for a word of a rule file's phrase: remembered for the on-disk table."""
-    found = lemmas(word)
+    # A phrase word is what it says: «ответик» in a list of diminutives must not read «ответ».
+    found = _KNOWN.get(word) or _NEW_PHRASE_WORDS.get(word) or _lemmas(word, derive=False)
     if word not in _KNOWN:
         _NEW_PHRASE_WORDS[word] = found
     return found
@@ -125,6 +183,17 @@ def is_ty_verb(word: str) -> bool:
 
 
 @lru_cache(maxsize=50_000)
+def is_other_person_verb(word: str) -> bool:
+    """Every reading is a finite verb of the 1st or 3rd person («подойдёт», «заберём»,
+    «придёт»): someone else acts, nobody is asked to."""
+    parses = _verb_parses(word)
+    return bool(parses) and all(
+        "VERB" in p.tag and "impr" not in p.tag and ("1per" in p.tag or "3per" in p.tag)
+        for p in parses
+    )
+
+
+@lru_cache(maxsize=50_000)
 def is_future(word: str) -> bool:
     """A verb form with a future reading («оформим», «будет»): a commitment about time."""
     return any("futr" in p.tag for p in _verb_parses(word))
@@ -132,9 +201,10 @@ def is_future(word: str) -> bool:
 
 @lru_cache(maxsize=50_000)
 def is_name(word: str) -> bool:
-    """A first name by pymorphy3's `Name` tag on its most likely parse («Вера» the noun wins)."""
+    """A first name by pymorphy3's `Name` tag on its most likely parse («Вера» the noun wins),
+    from the dictionary: a guess for an unknown word («Возвратик») is not a name."""
     parses = _parse(normalise_word(word))
-    return bool(parses) and "Name" in parses[0].tag
+    return bool(parses) and "Name" in parses[0].tag and parses[0].is_known
 
 
 @lru_cache(maxsize=50_000)
@@ -237,3 +307,23 @@ def may_be_predicate(word: str) -> bool:
 def may_address_you(word: str) -> bool:
     """A verb that can speak to the reader: 2nd person or imperative («можете», «подскажите»)."""
     return any("VERB" in p.tag and ("2per" in p.tag or "impr" in p.tag) for p in _verb_parses(word))
+
+
+def is_endearing_address(doc: Any, i: int, suffixes: tuple[str, ...]) -> bool:
+    """Token i of `doc` addresses the reader with an endearing noun («…, голубчик, …»): an
+    animate noun (not a first name) ending in one of `suffixes`, standing alone between
+    punctuation or at the edge of its sentence."""
+    toks = doc.tokens
+    t = toks[i]
+    if not t.norm.endswith(suffixes):
+        return False
+    parses = _parse(t.norm)
+    if not any("NOUN" in p.tag and "anim" in p.tag and "Name" not in p.tag for p in parses[:2]):
+        return False
+    before = doc.text[toks[i - 1].end : t.start] if i and toks[i - 1].sent == t.sent else "."
+    after = (
+        doc.text[t.end : toks[i + 1].start]
+        if i + 1 < len(toks) and toks[i + 1].sent == t.sent
+        else "."
+    )
+    return any(ch in before for ch in ",.!?—") and any(ch in after for ch in ",.!?—")

@@ -47,11 +47,17 @@ def _opens(doc: Doc, i: int) -> bool:
 
 
 def imperative_at(doc: Doc, i: int) -> bool:
-    """Token i is an imperative addressed to the reader. «Приходите в отделение» opening a
-    sentence is a request though «вы приходите» reads the same: with no subject before it, the
-    imperative reading wins."""
-    text = doc.tokens[i].text
-    return is_imperative(text) or (_opens(doc, i) and may_be_imperative(text))
+    """Token i is an imperative addressed to the reader. «Приходите в отделение» is a request
+    though «вы приходите» reads the same: with no «вы» (or «не») right before a «-те» form, the
+    imperative reading wins, wherever it stands («Чтобы войти, введите код»). A form without
+    «-те» that only may be imperative asks nothing of the reader («Отправим» is «let us»)."""
+    t = doc.tokens[i]
+    if is_imperative(t.text):
+        return True
+    if not t.norm.endswith("те"):
+        return False
+    subject = not _opens(doc, i) and doc.tokens[i - 1].norm in ("вы", "не")
+    return not subject and may_be_imperative(t.text)
 
 
 def _cue_hits(doc: Doc, cues: Lexicon) -> list[Match]:

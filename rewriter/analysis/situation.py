@@ -15,6 +15,7 @@ from rewriter.analysis.morph import is_ty_verb
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.vocab import (
     constraint_lexicons,
+    constraint_object_classes,
     situation_exceptions,
     situation_lexicon,
     style_pattern,
@@ -51,7 +52,7 @@ class Situation:
     @cached_property
     def legal_dispute(self) -> str | None:
         """The customer's sentence that shows a legal dispute, or None."""
-        return _flag(self.docs, "legal_dispute")
+        return _flag(self.docs, "legal_dispute") or _flag(self.docs, "legal_dispute_frames")
 
     def flag(self, name: str) -> str | None:
         """The customer's latest sentence that raises the flag `name` (a phrase list of
@@ -80,6 +81,23 @@ class Situation:
                 if hits:
                     found[cid] = _evidence(doc, hits[0].start)
                     break
+        return found
+
+    @cached_property
+    def constraint_objects(self) -> dict[str, frozenset[str]]:
+        """Constraint id → the lemmas of the very thing the customer lacks («паспорт украли» →
+        {паспорт}), for the constraints whose request must name that thing."""
+        classes = constraint_object_classes()
+        found: dict[str, frozenset[str]] = {}
+        for cid, lexicon in constraint_lexicons().items():
+            if cid not in classes or cid not in self.constraints:
+                continue
+            lemmas: set[str] = set()
+            for doc in self.docs:
+                for m in lexicon.find(doc):
+                    for t in doc.tokens[m.first : m.last + 1]:
+                        lemmas |= t.lemmas & classes[cid]
+            found[cid] = frozenset(lemmas)
         return found
 
     @cached_property
@@ -144,13 +162,11 @@ def _angry(docs: list[Doc]) -> str | None:
         caps = [m for m in style_pattern("caps_word").finditer(doc.text) if not m.group().isascii()]
         if len(caps) >= 2:
             return _evidence(doc, caps[0].start())
-        for shout in style_pattern("shouting").finditer(doc.text):
-            # «Спасибо, вы лучшие!!!» is delight, not anger: the sentence decides.
-            sent = doc.sentence_of(shout.start())
-            if "!!" in shout.group() and not situation_lexicon("positive").find(
-                doc, sentences=[sent]
-            ):
-                return _evidence(doc, shout.start())
+        shouts = [m for m in style_pattern("shouting").finditer(doc.text) if "!!" in m.group()]
+        # «УРА!!! Мне одобрили ипотеку!!!» is delight, not anger: a message with a word of joy
+        # and none of anger (checked above) shouts for joy throughout.
+        if shouts and not situation_lexicon("positive").find(doc):
+            return _evidence(doc, shouts[0].start())
     return None
 
 

@@ -109,8 +109,15 @@ def _fmt(value: float) -> str:
     return number_key(value)[4:]
 
 
+@cache
+def _plain_qualifiers() -> frozenset[str]:
+    return frozenset(raw("time").get("plain_qualifiers", []))
+
+
 def duration_key(value: float, unit: str, qualifier: str | None, hi: float | None = None) -> str:
     base, factor = _TO_BASE.get(unit, (unit, 1.0))
+    if qualifier in _plain_qualifiers():  # «14 календарных дней» = «две недели»
+        qualifier = None
     if qualifier:
         base = f"{qualifier} {unit}"
         factor = 1.0
@@ -127,7 +134,19 @@ def _cue_start(
     A bare unit needs its cue right before it: «за месяц» commits, «за этот месяц» does not."""
     tok = doc.tokens[token_index]
     lo = doc.tokens[max(0, token_index - within)].start
-    starts = [s for s, e in cue_spans if lo <= e <= tok.start and doc.sentence_of(s) == tok.sent]
+    # A cue that leads to another number first is that number's («в 09:30 (пятница)»).
+    numbers = [
+        t.start
+        for t in doc.tokens[max(0, token_index - within) : token_index]
+        if t.text[:1].isdigit()
+    ]
+    starts = [
+        s
+        for s, e in cue_spans
+        if lo <= e <= tok.start
+        and doc.sentence_of(s) == tok.sent
+        and not any(e <= n < tok.start for n in numbers)
+    ]
     return min(starts) if starts else None
 
 
@@ -179,14 +198,21 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
 
     number_facts = [f for f in extract_facts(text) if f.kind == "num"]
     number_facts += _approximate_counts(doc)
+    dated_spans = [(f.start, f.end) for f in dated]
     for i, tok in enumerate(toks):
         if "полчаса" in tok.lemmas:
             add(duration_key(30, "минута", None), tok.start, tok.end)
             continue
         hit = tok.lemmas & unit_set
-        if not hit:
-            continue
+        if not hit or any(s <= tok.start and tok.end <= e for s, e in dated_spans):
+            continue  # «2026 года» of a date, «двух часов дня» of a clock time
         unit = units[min(hit)]
+        # «минут через двадцать», «дня за три»: the number after the cue, an approximation of
+        # the same duration.
+        after = _number_after(toks, i, number_facts, unit_cue_spans + cue_spans)
+        if after is not None:
+            add(duration_key(float(after.key[4:]), unit, None), tok.start, after.end)
+            continue
         qualifier = None
         j = i - 1
         if j >= 0 and not toks[j].lemmas.isdisjoint(qualifiers):
@@ -194,6 +220,8 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
             j -= 1
         # The number right before the unit (digits or words), possibly a range «3–4».
         num = next((f for f in number_facts if j >= 0 and f.end == toks[j].end), None)
+        if num is not None and unit == "год" and 1900 <= float(num.key[4:]) <= 2100:
+            continue  # «в 2026 году» names a year, not a duration of 2026 years
         if num is not None:
             start = num.start
             range_m = _RANGE.search(text, max(0, num.start - 12), num.end)
@@ -241,6 +269,30 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
     return tuple(found)
 
 
+def _number_after(toks, i: int, numbers: list[Fact], cues: list[tuple[int, int]]) -> Fact | None:
+    """The number of an inverted duration: a unit, a cue, then the number («минут через 20»)."""
+    if i + 2 >= len(toks) or toks[i + 2].sent != toks[i].sent:
+        return None
+    cue = toks[i + 1]
+    if not any(s <= cue.start and cue.end <= e for s, e in cues) or cue.norm in ("в", "во", "на"):
+        return None
+    return next((f for f in numbers if f.start == toks[i + 2].start), None)
+
+
+@cache
+def time_hedges() -> frozenset[str]:
+    """Lemmas that turn a time into an aim («постараемся успеть к пятнице»), time.yaml: hedges."""
+    from rewriter.analysis.morph import phrase_lemmas
+
+    return frozenset().union(*(phrase_lemmas(w) for w in raw("time").get("hedges", [])))
+
+
+def vague_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of vague time («пару минут», «одну минуту»): no deadline and no number fact."""
+    doc = analyse(text)
+    return [(m.start, m.end) for m in _vocab()[6].find(doc)]
+
+
 def commitment_keys(texts: list[str]) -> set[str]:
     """Keys of every time expression in the sources, cue or not («ETA: 3 рабочих дня»)."""
     keys: set[str] = set()
@@ -249,7 +301,7 @@ def commitment_keys(texts: list[str]) -> set[str]:
             keys.add(c.key)
             upper = upper_bound(c.key)
             if upper:  # a source range «3–5 дней» supports its honest upper bound «до 5 дней»
-                keys.add(upper)
+                keys.add(UPTO + upper)  # … but only as an upper bound, not «через 5 дней»
             if c.key.startswith("date:"):  # «3 апреля» supports «в начале апреля»
                 keys.add(_month_part_of(c.key))
     return keys
@@ -259,6 +311,23 @@ def _month_part_of(date_key: str) -> str:
     month, day = (int(x) for x in date_key[5:].split("-"))
     part = "start" if day <= 10 else "middle" if day <= 20 else "end"
     return f"month:{part}:{month:02d}"
+
+
+UPTO = "upto:"
+
+
+@cache
+def _upper_cues() -> Lexicon:
+    return Lexicon(raw("time").get("upper_cues", []), gap=0)
+
+
+def is_upper_bound(doc: Doc, start: int, end: int) -> bool:
+    """The time expression at start:end is a limit («(займёт) до 5 дней», «в течение 5 дней»,
+    «не более 5 дней»), which a source range's upper end supports; «через 5 дней» is not."""
+    return any(
+        start <= m.start < end or (m.end <= start and not doc.text[m.end : start].strip())
+        for m in _upper_cues().find(doc)
+    )
 
 
 def upper_bound(key: str) -> str | None:

@@ -49,9 +49,25 @@ def situation_exceptions(name: str) -> Lexicon:
 @cache
 def constraint_lexicons() -> dict[str, Lexicon]:
     # Order-tolerant: «нет доступа к почте» = «доступа к почте нет».
+    # A constraint is a list of phrases, or {phrases, window} when its words must stay closer
+    # («потерял телефон с симкой, как заблокировать карту» lost a phone, not a card).
+    out = {}
+    for cid, spec in raw("situation")["constraints"].items():
+        phrases, window = (
+            (spec["phrases"], spec["window"]) if isinstance(spec, dict) else (spec, 10)
+        )
+        out[cid] = Lexicon(phrases, any_order=True, window=window)
+    return out
+
+
+@cache
+def constraint_object_classes() -> dict[str, frozenset[str]]:
+    """Constraint id → the lemmas that can name the lacking thing (situation.yaml)."""
+    from rewriter.analysis.morph import phrase_lemmas
+
     return {
-        cid: Lexicon(phrases, any_order=True, window=5)
-        for cid, phrases in raw("situation")["constraints"].items()
+        cid: frozenset().union(*(phrase_lemmas(w) for w in words))
+        for cid, words in raw("situation").get("constraint_objects", {}).items()
     }
 
 

@@ -7,6 +7,7 @@ rewrite loop decides whether to fix, re-ask or fall back.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
@@ -15,15 +16,32 @@ from rewriter.analysis.facts import LOSABLE, Fact, extract_facts, fact_keys
 from rewriter.analysis.lexicon import (
     Lexicon,
     Match,
+    drop_overlaps,
     find_with_exceptions,
     grammar,
+    in_condition,
     is_negated,
     is_negated_after,
 )
-from rewriter.analysis.morph import is_future, is_imperative, name_lemma
+from rewriter.analysis.morph import (
+    diminutive_base,
+    is_endearing_address,
+    is_future,
+    is_imperative,
+    is_other_person_verb,
+    is_ty_verb,
+    name_lemma,
+)
 from rewriter.analysis.requests import request_sentences
 from rewriter.analysis.text import Doc, analyse, is_sentence_start
-from rewriter.analysis.timeexpr import commitment_keys, extract_commitments
+from rewriter.analysis.timeexpr import (
+    UPTO,
+    commitment_keys,
+    extract_commitments,
+    is_upper_bound,
+    time_hedges,
+    vague_spans,
+)
 from rewriter.analysis.vocab import (
     any_style_pattern,
     compile_pattern,
@@ -79,6 +97,10 @@ class PhrasesParams(Params):
     # A flag of the thread analysis (the quote that raised it) the rule requires.
     when: Literal["legal_dispute", "angry", "grave", "injection"] | None = None
     thanks_for: dict[str, str] = Field(default_factory=dict)  # lemma → concrete thanks (fix)
+    # A perk the customer says they have is offered only by a sentence with one of these verbs.
+    grants: LexiconValue | None = None
+    skip_conditional: bool = False  # a match inside an «если…» clause does not count
+    unless_question: bool = False  # an offer put as a question after it is a next step
 
     @field_validator("patterns")
     @classmethod
@@ -92,11 +114,36 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
     matches = find_with_exceptions(
         ctx.doc, lexicon_of(rule, "lexicon"), lexicon_of(rule, "exceptions")
     )
+    evidence = None
+    if matches and p.get("when"):  # the thread is read only when the reply says something
+        evidence = getattr(ctx.situation, p["when"])
+        if not evidence:
+            return []
     customer_docs = ctx.situation.docs if matches and p.get("skip_echo") else []
+    # When the customer talks about a perk of their own (their cashback, their promo code),
+    # the reply may explain it: only a sentence that grants one («начислили вам», «подключили»)
+    # offers anything.
+    granted: set[int] | None = None
+    if customer_docs and p.get("grants"):
+        lexicon = lexicon_of(rule, "lexicon")
+        if any(lexicon.find(d) for d in customer_docs):
+            granted = _granting(rule, ctx.doc)
+    # «по вашему промокоду скидка составила 1 240 ₽»: the customer's own perk in a calculation
+    # offers nothing, unless the sentence grants something.
+    owned = _owned_perk_sentences(ctx.doc, matches) if p.get("grants") else set()
+    if owned:
+        owned -= _granting(rule, ctx.doc)
     for m in matches:
+        if owned and ctx.doc.tokens[m.first].sent in owned:
+            continue
         if p.get("skip_negated") and is_negated(ctx.doc, m):
             continue
-        if customer_docs and _echoes_customer(m, ctx, customer_docs):
+        if p.get("skip_conditional") and in_condition(ctx.doc, m):
+            continue
+        if granted is not None:
+            if ctx.doc.tokens[m.first].sent not in granted:
+                continue
+        elif customer_docs and _echoes_customer(m, ctx, customer_docs):
             continue
         hits.append((m.start, m.end))
     for pattern in p.get("patterns", []):
@@ -116,8 +163,12 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
             t.start >= first and is_imperative(t.text) for t in ctx.doc.tokens
         ):
             return []
-    evidence = None
-    if hits and p.get("when"):  # the thread is read only when the reply says something
+        if p.get("unless_question") and any(
+            start >= first and ctx.text[start:end].rstrip().endswith("?")
+            for start, end in ctx.doc.sentences
+        ):
+            return []
+    if hits and p.get("when") and evidence is None:  # a pattern hit: read the thread now
         evidence = getattr(ctx.situation, p["when"])
         if not evidence:
             return []
@@ -144,6 +195,22 @@ def _one_per_phrase(ctx: Context, hits: list[Span]) -> list[Span]:
     return merged
 
 
+def _granting(rule: Rule, doc: Doc) -> set[int]:
+    """Sentences with a verb that grants a perk («начислили вам», «подключили», «дарим»)."""
+    return {doc.tokens[g.first].sent for g in lexicon_of(rule, "grants").find(doc)}
+
+
+def _owned_perk_sentences(doc: Doc, matches: list[Match]) -> set[int]:
+    """Sentences where a perk is the customer's own («по вашему промокоду», «ваши баллы»)."""
+    toks = doc.tokens
+    owned = set()
+    for m in matches:
+        for j in range(max(0, m.first - 2), m.first):
+            if toks[j].sent == toks[m.first].sent and "ваш" in toks[j].lemmas:
+                owned.add(toks[m.first].sent)
+    return owned
+
+
 def _echoes_customer(m: Match, ctx: Context, customer_docs: list[Doc]) -> bool:
     """The reply names what the customer named («промокод, который вы прислали»): not an offer."""
     words = m.phrase.words
@@ -156,6 +223,7 @@ def _echoes_customer(m: Match, ctx: Context, customer_docs: list[Doc]) -> bool:
 class PatternParams(Params):
     pattern: str
     mid_sentence_only: bool = False  # a match that opens a sentence does not count
+    skip_quoted: bool = False  # a match right after an opening quote is a label («Ваши заказы»)
 
     @field_validator("pattern")
     @classmethod
@@ -169,6 +237,14 @@ def check_pattern(rule: Rule, ctx: Context) -> list[Violation]:
     for m in rx.finditer(ctx.text):
         if rule.params.get("mid_sentence_only") and is_sentence_start(ctx.text, m.start()):
             continue
+        # «Ваши заказы», «Вам звонили»: a quoted label or name keeps its own capital.
+        if rule.params.get("skip_quoted") and ctx.text[max(0, m.start() - 1) : m.start()] in (
+            "«",
+            '"',
+            "„",
+            "“",
+        ):
+            continue
         out.append(violation(rule, ctx, m.start(), m.end()))
     return out
 
@@ -176,13 +252,21 @@ def check_pattern(rule: Rule, ctx: Context) -> list[Violation]:
 # --- unsupported ---------------------------------------------------------------------------------
 
 Source = Literal["draft", "facts", "agent", "customer"]
-FactKind = Literal["num", "date", "time", "url", "email", "phone", "id", "card", "name"]
+FactKind = Literal["num", "date", "time", "url", "email", "phone", "id", "card", "account", "name"]
 
 # The keys each `extract` reads besides extract/sources: any other is a mistake in the file.
 _EXTRACT_KEYS = {
     "deadlines": {"weak_sources"},
-    "facts": {"kinds"},
-    "promises": {"groups", "exceptions", "window", "negation_window"},
+    "facts": {"kinds", "company_only"},
+    "promises": {
+        "groups",
+        "exceptions",
+        "window",
+        "negation_window",
+        "source_window",
+        "condition_phrases",
+        "customer_action",
+    },
 }
 
 
@@ -195,6 +279,11 @@ class UnsupportedParams(Params):
     exceptions: LexiconValue | None = None  # promises: the topic named without a decision
     window: int = Field(5, ge=1)  # promises: words a phrase may spread over
     negation_window: int = Field(3, ge=0)  # promises: words before it a negation reaches
+    # facts: kinds the customer's message alone never licenses (a link, phone, card, account)
+    company_only: list[FactKind] = Field(default_factory=list)
+    source_window: int | None = Field(None, ge=1)  # promises: words a source's phrase may spread
+    condition_phrases: LexiconValue | None = None  # promises: what makes a clause a condition
+    customer_action: LexiconValue | None = None  # promises: «можно/можете…» — the customer acts
 
     @model_validator(mode="after")
     def _keys_of_extract(self) -> UnsupportedParams:
@@ -275,20 +364,41 @@ def _unsupported_deadlines(rule: Rule, ctx: Context, sources: Iterable[str]) -> 
     unsupported = [c for c in claimed if c.key in open_keys]
     if not unsupported:
         return []
+    # A limit («до 5 дней») is supported by a source range's upper end («3–5 дней»).
+    limits = [c for c in unsupported if is_upper_bound(ctx.doc, c.start, c.end)]
+    if limits:
+        ranges = commitment_keys(list(ctx.source_texts(rule.params["sources"])))
+        unsupported = [c for c in unsupported if not (c in limits and UPTO + c.key in ranges)]
     weak = commitment_keys(list(ctx.source_texts(rule.params.get("weak_sources", []))))
     return [
         violation(rule, ctx, c.start, c.end)
         for c in unsupported
-        if not (c.key in weak and not _commits(ctx.doc, c.start))
+        if not (
+            c.key in weak and (not _commits(ctx.doc, c.start) or _customers_plan(ctx.doc, c.start))
+        )
     ]
+
+
+def _customers_plan(doc: Doc, offset: int) -> bool:
+    """The time sits in a clause about the customer («раз вы улетаете завтра»): their own plan,
+    restated, not a commitment."""
+    index = next((i for i, t in enumerate(doc.tokens) if t.start >= offset), None)
+    if index is None:
+        return False
+    return any(doc.tokens[j].norm in ("вы", "вам", "вас") for j in _clause(doc, index))
 
 
 def _commits(doc: Doc, offset: int) -> bool:
     """The sentence promises something about the future («завтра всё починят»), as opposed to
     naming a time that passed («пришлось ждать два часа»)."""
+    tokens = doc.tokens_in(doc.sentence_of(offset))
+    # «постараемся успеть до пятницы» aims at the customer's own date; it promises no time.
+    hedges = time_hedges()
+    if any(not t.lemmas.isdisjoint(hedges) for t in tokens):
+        return False
     return any(
         is_future(t.text) and not is_imperative(t.text)  # «простите» is a request, not a plan
-        for t in doc.tokens_in(doc.sentence_of(offset))
+        for t in tokens
     )
 
 
@@ -307,38 +417,89 @@ def _unsupported_facts(rule: Rule, ctx: Context, sources: Iterable[str]) -> list
         "name:" + name_lemma(part) for m in ctx.case.thread if m.name for part in m.name.split()
     }
     claims = {f.key for f in claimed} - known
-    open_keys = _unsupported(claims, sources, lambda t: fact_keys([t]))
+    # A link, phone, card or account number needs a company-side source: the customer's
+    # message alone never licenses it (a planted link, a number only the customer typed).
+    company_only = set(rule.params.get("company_only", []))
+    strict = {f.key for f in claimed if f.kind in company_only} & claims
+    open_keys = _unsupported(claims - strict, sources, lambda t: fact_keys([t]))
+    if strict:
+        company = [s for s in rule.params["sources"] if s != "customer"]
+        open_keys |= _unsupported(strict, ctx.source_texts(company), lambda t: fact_keys([t]))
     return [
         violation(rule, ctx, f.start, f.end, kind=f.kind) for f in claimed if f.key in open_keys
     ]
 
 
-def _promise_groups(rule: Rule) -> dict[str, Lexicon]:
-    def build() -> dict[str, Lexicon]:
-        spec = rule.params["groups"]
-        return {
-            name: Lexicon(phrases, gap=2, any_order=True, window=rule.params.get("window", 5))
-            for name, phrases in spec.items()
-        }
+def _promise_lexicon(rule: Rule, *, source: bool = False) -> Lexicon:
+    """Every group's phrases in one lexicon (one look at a text instead of one per group); each
+    phrase carries its group, and overlaps are kept so that each group sees its own matches."""
+    window = rule.params.get("source_window" if source else "window", 5)
 
-    return compiled(rule, "groups", build)
+    def build() -> Lexicon:
+        phrases = [
+            {"phrase": phrase, "group": group}
+            for group, items in rule.params["groups"].items()
+            for phrase in items
+        ]
+        return Lexicon(phrases, gap=2, any_order=True, window=window, overlaps=True)
+
+    return compiled(rule, f"groups:{window}", build)
 
 
-def promises_in(rule: Rule, doc: Doc) -> list[tuple[str, Match]]:
-    """(group, match) for every promise phrase in `doc` that is not negated and not a mere
-    mention of the topic («заявление на возврат»)."""
+_CLAUSE_MARKS = frozenset("—–;:")
+
+
+def _grouped(doc: Doc, matches: list[Match]) -> list[tuple[str, Match]]:
+    """(group, match) with overlaps dropped within each group, as separate lexicons would. A
+    match that joins words of two clauses («в отдел возвратов — там решат, вернуть ли») goes
+    first, so it cannot hide a tighter one."""
+    by_group: dict[str, list[Match]] = {}
+    for m in matches:
+        if set(doc.text[m.start : m.end]) & _CLAUSE_MARKS:
+            continue
+        by_group.setdefault((m.phrase.extra or {})["group"], []).append(m)
+    return [(g, m) for g, ms in by_group.items() for m in drop_overlaps(ms)]
+
+
+def promises_in(rule: Rule, doc: Doc, *, source: bool = False) -> list[tuple[str, Match]]:
+    """(group, match) for every promise phrase in `doc` that is not negated, not a mere
+    mention of the topic («заявление на возврат») and not the customer's own action («вернуть
+    товар можно в течение 14 дней»). A conditional promise's group is «cond:<group>»."""
     exceptions = lexicon_of(rule, "exceptions")
+    customer_action = lexicon_of(rule, "customer_action")
+    window = rule.params.get("negation_window", 3)
     out = []
-    for group, lexicon in _promise_groups(rule).items():
-        for m in find_with_exceptions(doc, lexicon, exceptions):
-            window = rule.params.get("negation_window", 3)
-            if not (
-                is_negated(doc, m, before=window)
-                or is_negated_after(doc, m)
-                or _asks_whether(doc, m)
-            ):
-                out.append((group, m))
+    lexicon = _promise_lexicon(rule, source=source)
+    for group, m in _grouped(doc, find_with_exceptions(doc, lexicon, exceptions)):
+        if (
+            is_negated(doc, m, before=window)
+            or is_negated_after(doc, m)
+            or _asks_whether(doc, m)
+            or _addressed_to_customer(doc, m, customer_action)
+        ):
+            continue
+        out.append(("cond:" + group if _conditional(rule, doc, m) else group, m))
     return out
+
+
+def _addressed_to_customer(doc: Doc, m: Match, customer_action: Lexicon) -> bool:
+    """The customer is the one to act: an imperative in the match («верните товар») or a modal
+    of the customer's option next to it («оформить возврат можно в приложении»)."""
+    toks = doc.tokens
+    if any(is_imperative(toks[j].text) for j in range(m.first, m.last + 1)):
+        return True
+    clause = _clause(doc, m.first)
+    return any(a.first in clause for a in customer_action.find(doc, sentences=[toks[m.first].sent]))
+
+
+def _conditional(rule: Rule, doc: Doc, m: Match) -> bool:
+    """The promise holds only under a condition stated in its sentence («если подтвердится
+    дефект, заменим», «вернём в случае отмены рейса»)."""
+    sent = doc.tokens[m.first].sent
+    conditions = grammar("conditions")
+    if any(t.norm in conditions for t in doc.tokens_in(sent)):
+        return True
+    return bool(lexicon_of(rule, "condition_phrases").find(doc, sentences=[sent]))
 
 
 def _asks_whether(doc: Doc, m: Match) -> bool:
@@ -364,11 +525,22 @@ def _unsupported_promises(rule: Rule, ctx: Context, sources: Iterable[str]) -> l
         return []
 
     def groups(text: str) -> set[str]:
+        """What a source supports: an unconditional promise supports the same promise with or
+        without a condition; a conditional one only a conditional one. A source's words may
+        stand further apart («сумма вклада вместе с процентами будет перечислена»)."""
         doc = analyse(text)
-        return {g for g, m in promises_in(rule, doc) if not _is_question(doc, m)}
+        found: set[str] = set()
+        for g, m in promises_in(rule, doc, source=True):
+            if not _is_question(doc, m):
+                found |= {g} if g.startswith("cond:") else {g, "cond:" + g}
+        return found
 
     open_groups = _unsupported({g for g, _ in claimed}, sources, groups)
-    return [violation(rule, ctx, m.start, m.end, group=g) for g, m in claimed if g in open_groups]
+    return [
+        violation(rule, ctx, m.start, m.end, group=g.removeprefix("cond:"))
+        for g, m in claimed
+        if g in open_groups
+    ]
 
 
 # --- lost ----------------------------------------------------------------------------------------
@@ -411,10 +583,15 @@ def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
     # «до 5 дней» drops the 3 (a lost fact, though no invented deadline).
     kept_times = commitment_keys([ctx.text])
     draft_times = extract_commitments(draft, require_cue=False)
+    vague: list[tuple[int, int]] | None = None  # «займёт одну минуту»: no number to keep
     out = []
     seen: set[str] = set()
     for f in missing:
         if f.key in seen or any(s <= f.start and f.end <= e for s, e in removed):
+            continue
+        if vague is None:
+            vague = vague_spans(draft)
+        if any(s <= f.start and f.end <= e for s, e in vague):
             continue
         if any(c.start <= f.start and f.end <= c.end and c.key in kept_times for c in draft_times):
             continue
@@ -447,11 +624,27 @@ class ConstraintParams(Params):
     resolved_by: dict[str, LexiconValue] = Field(default_factory=dict)  # obstacle removed
     request_cues: LexiconValue | None = None  # words that make a sentence a request
     exceptions: LexiconValue | None = None  # a sentence with one of these asks nothing
+    repair: LexiconValue | None = None  # a verb that deals with the obstacle («сменить почту»)
+    around: LexiconValue | None = None  # a way round it right before the word («без», «вместо»)
+    # `around:<constraint id>` in the file: ways round one obstacle («с любого телефона»).
+    around_for: dict[str, LexiconValue] = Field(default_factory=dict)
+    time_words: LexiconValue | None = None  # a request at another time than the obstacle's
+
+    @model_validator(mode="before")
+    @classmethod
+    def _per_constraint_keys(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        per = {k.split(":", 1)[1]: data.pop(k) for k in list(data) if k.startswith("around:")}
+        if per:
+            data["around_for"] = per
+        return data
 
     @model_validator(mode="after")
     def _known_constraints(self) -> ConstraintParams:
         known = raw("situation").get("constraints", {})
-        for key in ("requests", "resolved_by"):
+        for key in ("requests", "resolved_by", "around_for"):
             for cid in getattr(self, key):
                 if cid not in known:
                     names = ", ".join(known)
@@ -471,6 +664,8 @@ def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
     requests: dict[str, Any] = rule.params["requests"]
     resolved: dict[str, Any] = rule.params.get("resolved_by", {})
     exceptions = lexicon_of(rule, "exceptions")
+    blocked_sents = {ctx.doc.tokens[m.first].sent for m in exceptions.find(ctx.doc)}
+    objects = situation.constraint_objects
     out = []
     for cid, evidence in situation.constraints.items():
         if cid not in requests:
@@ -479,23 +674,130 @@ def check_constraint(rule: Rule, ctx: Context) -> list[Violation]:
             rule, f"res:{cid}", lambda cid=cid: lexicon_from(resolved[cid])
         ).find(ctx.doc):
             continue
-        lexicon = compiled(
-            rule, f"req:{cid}", lambda cid=cid: lexicon_from(requests[cid], default_gap=2)
-        )
-        blocked_sents = {ctx.doc.tokens[m.first].sent for m in exceptions.find(ctx.doc)}
+        if cid in objects:  # the request must name the very thing the customer lacks
+            lexicon = _object_lexicon(objects[cid])
+        else:
+            lexicon = compiled(
+                rule, f"req:{cid}", lambda cid=cid: lexicon_from(requests[cid], default_gap=2)
+            )
         for m in lexicon.find(ctx.doc):
-            if ctx.doc.tokens[m.first].sent in blocked_sents:
-                continue
             sent = ctx.doc.tokens[m.first].sent
-            if is_negated(ctx.doc, m, before=2):
+            if sent in blocked_sents or sent not in request_sents:
                 continue
-            if sent in request_sents:
-                out.append(violation(rule, ctx, m.start, m.end, evidence=evidence))
+            if is_negated(ctx.doc, m, before=2) or _works_around(rule, ctx.doc, m, cid):
+                continue
+            if _not_needed_after(ctx.doc, m):
+                continue  # «Звонить не нужно: продлим здесь»
+            if m.first == m.last and is_other_person_verb(ctx.doc.tokens[m.first].text):
+                continue  # «подойдёт любой день», «курьер заберёт»: nobody is asked
+            if cid in objects and _quoted(ctx.text, m.start):
+                continue  # «в разделе «Мои полисы»» names a screen, not the lost thing
+            if _another_time(rule, ctx.doc, sent, evidence):
+                continue
+            out.append(violation(rule, ctx, m.start, m.end, evidence=evidence))
     return out
+
+
+@lru_cache(maxsize=256)
+def _object_lexicon(lemmas: frozenset[str]) -> Lexicon:
+    return Lexicon(sorted(lemmas))
+
+
+def _works_around(rule: Rule, doc: Doc, m: Match, cid: str) -> bool:
+    """The reply names the obstacle to deal with it, not to use it: a repair verb in the same
+    clause («сменить почту», «пока разбираемся с приложением») or a way round right before it
+    («с любого телефона», «без доступа к старой почте»)."""
+    toks = doc.tokens
+    around = lexicon_of(rule, "around").phrases + lexicon_of(rule, f"around:{cid}").phrases
+    around_lemmas = frozenset().union(*(w.values for p in around for w in p.words))
+    for j in range(max(0, m.first - 3), min(len(toks), m.last + 2)):
+        if toks[j].sent == toks[m.first].sent and not toks[j].lemmas.isdisjoint(around_lemmas):
+            return True
+    # The repair verb governs the word: right before it («сменить почту», «разбираемся с
+    # приложением») or right after («аккаунт разблокируем»), in the same clause.
+    clause = _clause(doc, m.first)
+    near = set(range(m.first - 2, m.first)) | {m.last + 1}
+    return any(
+        r.first in near and r.first in clause
+        for r in lexicon_of(rule, "repair").find(doc, sentences=[toks[m.first].sent])
+    )
+
+
+_NOT_NEEDED = frozenset({"нужно", "надо", "требуется", "обязательно", "придется", "нужен", "нужна"})
+
+
+def _not_needed_after(doc: Doc, m: Match) -> bool:
+    """«Звонить не нужно», «приезжать не придётся»: the reply rules the request out."""
+    toks = doc.tokens
+    j = m.last + 1
+    return (
+        j + 1 < len(toks)
+        and toks[j].sent == toks[m.last].sent
+        and toks[j].norm == "не"
+        and toks[j + 1].norm in _NOT_NEEDED
+    )
+
+
+def _quoted(text: str, offset: int) -> bool:
+    """The offset is inside «…» on its line."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    before = text[line_start:offset]
+    return before.count("«") > before.count("»")
+
+
+def _another_time(rule: Rule, doc: Doc, sent: int, evidence: str) -> bool:
+    """The customer can't at some time («в будни до 19 прийти не могу») and the reply asks for
+    another time («в субботу можно прийти»): a deferral, not an impossible request."""
+    times = lexicon_of(rule, "time_words")
+
+    def timed(d: Doc, sentences: list[int] | None = None) -> bool:
+        if times.find(d, sentences=sentences):
+            return True
+        text = d.sentence_text(sentences[0]) if sentences else d.text
+        # A day of the week or an hour, not a duration («на минуту») or a date range.
+        return any(
+            c.key.startswith(("weekday:", "time:", "rel:"))
+            for c in extract_commitments(text, require_cue=False)
+        )
+
+    return timed(analyse(evidence)) and timed(doc, [sent])
+
+
+def _clause(doc: Doc, i: int) -> range:
+    """Token indexes of the clause around token i: up to a comma, dash, colon or sentence end."""
+    toks = doc.tokens
+
+    def breaks(a: int, b: int) -> bool:
+        return toks[a].sent != toks[b].sent or bool(
+            set(doc.text[toks[a].end : toks[b].start]) & set(",;:—–()")
+        )
+
+    lo = i
+    while lo > 0 and not breaks(lo - 1, lo):
+        lo -= 1
+    hi = i
+    while hi + 1 < len(toks) and not breaks(hi, hi + 1):
+        hi += 1
+    return range(lo, hi + 1)
 
 
 # --- register ------------------------------------------------------------------------------------
 
+
+# A verb addressed to «ты» ends so: imperative «смотри», «кидай», «глянь», «зайди»; present or
+# future «заметишь», «можешь». A cheap test before pymorphy3 is asked.
+# Endings that make a word worth asking pymorphy3 about (a test per token is cheaper than a
+# regular expression over the text): a verb addressed to «ты» («смотри», «кидай», «глянь»,
+# «заметишь», «не волнуйся»), a diminutive («скидочку», «подарочек», «возвратика»).
+_TY_ENDINGS = ("и", "й", "ь", "шь", "ся", "сь")
+_DIMINUTIVE_ENDINGS = (
+    *(
+        stem + end
+        for stem in ("очк", "ечк", "ёчк")
+        for end in ("а", "и", "у", "е", "ой", "ою", "ам", "ами", "ах")
+    ),
+    *("очек", "ечек", "ик", "ика", "ику", "иком", "ике", "ики", "иков", "икам", "иками", "иках"),
+)
 
 _STYLE_MARKERS = ("emoji", "playful_smiley", "sad_smiley", "sad_emoji", "shouting")
 
@@ -512,12 +814,17 @@ class Reasons(Params):
     diminutives: str
     informal_you: str
     informal_greeting: str
+    slang: str | None = None
 
 
 class RegisterParams(Params):
     jokes: LexiconValue | None = None
     pet_names: LexiconValue | None = None
     diminutives: LexiconValue | None = None
+    slang: LexiconValue | None = None  # chat slang («норм», «щас»): fine when mirrored
+    derived_diminutives: bool = False  # also find diminutives by form (pymorphy3 + suffixes)
+    endearing_suffixes: list[str] = Field(default_factory=list)  # «голубчик»: an address by form
+    not_diminutives: LexiconValue | None = None  # «карточка товара» is no endearment
     reasons: Reasons
     evidence: str  # how the evidence quotes the thread: «…{quote}…»
 
@@ -555,15 +862,21 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
     else:
         playful, sad, shouting = _style_markers(text)
     lexical = {
-        key: lexicon_of(rule, key).find(doc) for key in ("jokes", "pet_names", "diminutives")
+        key: lexicon_of(rule, key).find(doc)
+        for key in ("jokes", "pet_names", "diminutives", "slang")
     }
-    informal_you = situation_lexicon("informal_you").find(doc)
+    informal_you = [(m.start, m.end) for m in situation_lexicon("informal_you").find(doc)]
+    informal_you += [
+        (t.start, t.end) for t in doc.tokens if t.norm.endswith(_TY_ENDINGS) and is_ty_verb(t.text)
+    ]
     informal_greeting = situation_lexicon("informal_greeting").find(doc)
+    derived = _derived_tenderness(rule, doc)
     if not (
         playful
         or len(sad) > 1
         or shouting
         or any(lexical.values())
+        or derived
         or informal_you
         or informal_greeting
     ):
@@ -595,14 +908,49 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
             echoed = any(
                 any(w.matches(t) for t in d.tokens) for d in s.docs for w in m.phrase.words
             )
-            if not (used and echoed):
+            # Slang mirrors as a register (the customer writes «чё», the reply may say «щас»);
+            # a pet name or a diminutive only as the customer's own word.
+            if not (used and (echoed or key == "slang")):
                 add(m.start, m.end, key)
+    customer_words = {t.norm for d in s.docs for t in d.tokens}
+    for key, start, end, norm in derived:
+        if why or norm not in customer_words:  # mirroring the customer's own word is fine
+            add(start, end, key)
     if not reg.uses_ty:
-        for m in informal_you:
-            add(m.start, m.end, "informal_you")
+        for start, end in sorted(informal_you):
+            add(start, end, "informal_you")
     if (reg.uses_vy or reg.formal_greeting) and not reg.informal_greeting:
         for m in informal_greeting:
             add(m.start, m.end, "informal_greeting")
+    return out
+
+
+def _derived_tenderness(rule: Rule, doc: Doc) -> list[tuple[str, int, int, str]]:
+    """Diminutives and pet names by their form, not a list: a noun with a diminutive suffix
+    whose base the dictionary knows («скидочка», «возвратик»), and an animate noun with an
+    endearing suffix used as an address between commas («Не волнуйтесь, лапушка, …»).
+    Words of their own with such a suffix («карточка товара», «коробочка») are listed apart."""
+    if not rule.params.get("derived_diminutives"):
+        return []
+    toks = doc.tokens
+    suffixes = tuple(rule.params.get("endearing_suffixes", []))
+    candidates = [
+        i
+        for i, t in enumerate(toks)
+        if len(t.norm) >= 5 and (t.norm.endswith(_DIMINUTIVE_ENDINGS) or t.norm.endswith(suffixes))
+    ]
+    if not candidates:
+        return []
+    out = []
+    skip = {(m.start, m.end) for m in lexicon_of(rule, "not_diminutives").find(doc)}
+    for i in candidates:
+        t = toks[i]
+        if (t.start, t.end) in skip or not t.text.isalpha():
+            continue
+        if diminutive_base(t.text):
+            out.append(("diminutives", t.start, t.end, t.norm))
+        elif suffixes and is_endearing_address(doc, i, suffixes):
+            out.append(("pet_names", t.start, t.end, t.norm))
     return out
 
 
