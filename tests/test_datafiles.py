@@ -84,3 +84,18 @@ def test_an_unreadable_phrase_names_its_rule_file(fresh) -> None:
     (rule,) = load_rules(folder)
     with pytest.raises(RuleFileError, match=r"template-phrase\.yaml: lexicon: alternatives"):
         run_rule(rule, Context(Case(draft="Ожидайте."), "Ожидайте."))
+
+
+def test_every_shipped_data_file_is_json_cacheable() -> None:
+    """The check path reads data files from their JSON cache and never loads a YAML parser; a
+    value JSON would change (an integer key, a date) makes every start parse YAML again."""
+    import json
+
+    import yaml
+
+    for folder in ("guardrails", "guardrails/lexicons", "prompts"):
+        for path in sorted(
+            (paths.data_dir(folder.split("/")[0]) / "/".join(folder.split("/")[1:])).glob("*.yaml")
+        ):
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            assert json.loads(json.dumps(data, ensure_ascii=False)) == data, path

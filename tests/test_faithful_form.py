@@ -142,7 +142,7 @@ def test_wrapper_pieces() -> None:
 
 def test_prompt_leak_is_measured_against_the_shipped_prompt() -> None:
     rule = rule_by_id("meta-talk")
-    texts = prompt_texts(rule.params["prompt_files"][6])
+    texts = prompt_texts(rule.params["prompt_files"]["6"])
     assert any("редактор" in t for t in texts)  # the system template is read as data
     index = NgramIndex(texts, 6)
     leak = "Перепиши его так, чтобы он звучал как живой человек, который пишет"

@@ -20,7 +20,7 @@ from rewriter.models import Violation
 
 
 class ContradictionParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
 
     antonyms: str = "antonyms"  # a file of guardrails/lexicons/ with `classes`
     stop_predicates: list[str] = Field(default_factory=list)
@@ -33,7 +33,7 @@ class ContradictionParams(BaseModel):
 
 
 class CoverageParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
 
     courtesy: list[str] = Field(default_factory=list)
     # Rules whose `lexicon` is courtesy too (template-phrase: «ваша заявка принята в работу»).

@@ -47,7 +47,7 @@ class Around(BaseModel):
     """Grammar of the words right after a match: one of `tags` (each a set of pymorphy3
     grammemes, e.g. [VERB, past]) within `within` words."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
     tags: list[list[str]]
     within: int = 2
 
@@ -56,7 +56,7 @@ class VerbSet(BaseModel):
     """Verbs of one action («назвать», «прислать»…). `needs`: the request counts only with one of
     these phrases in its segment («введите здесь», not «введите в приложении»)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
     phrases: list[str]
     needs: list[str] = Field(default_factory=list)
     any_form: bool = False  # «нам понадобится …»: a need stated, not only an imperative
@@ -64,7 +64,7 @@ class VerbSet(BaseModel):
 
 
 class Group(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     phrases: list[str | dict[str, Any]] = Field(default_factory=list)
     patterns: list[str] = Field(default_factory=list)
@@ -93,7 +93,7 @@ class Group(BaseModel):
 
 
 class GroupsParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
 
     groups: dict[str, Group]
     verbs: dict[str, VerbSet] = Field(default_factory=dict)

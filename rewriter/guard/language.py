@@ -21,7 +21,7 @@ from rewriter.models import Violation
 
 
 class LanguageParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
 
     # How each language is named in the message («{lang}») and the evidence («{expected}»).
     names: dict[str, str]

@@ -47,7 +47,7 @@ RULE_ID = "meta-talk"
 
 
 class Labels(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
 
     keep: list[str]  # «Ответ:» — what follows is the reply
     drop: list[str]  # «Черновик:», «Примечание:» — what follows is not
@@ -56,7 +56,7 @@ class Labels(BaseModel):
 
 
 class SelfReferenceParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
 
     reasons: dict[str, str]
     labels: Labels

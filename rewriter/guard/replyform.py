@@ -29,7 +29,7 @@ from rewriter.models import Violation
 
 
 class VoiceParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
 
     you: list[str]
     we: list[str]
@@ -43,7 +43,7 @@ class VoiceParams(BaseModel):
 
 
 class ReplyFormParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
 
     reasons: dict[str, str]
     dangling_words: list[str]
