@@ -44,6 +44,35 @@ def test_sentence_language(text: str, lang: str | None) -> None:
     assert sentence_language(words) == lang
 
 
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # A Latin-script language no list knows: lower-case words, whatever the language.
+        ("Buyurtmangiz ertaga yetkaziladi, kuryer oldindan qo‘ng‘iroq qiladi.", "latin"),
+        ("Siparişiniz yarın kargoya verilecek.", "latin"),
+        # English common words inside a Russian sentence.
+        ("Ваш платёж pending, ждите confirmation до вечера.", "en"),
+        # Brands, codes, capitalised UI labels and one lower-case term stay Russian.
+        ("Чехол подходит для iPhone 15 Pro Max и Samsung Galaxy S24.", "ru"),
+        ("Запчасти для Lada Vesta и Chevrolet Cobalt есть на складе.", "ru"),
+        ("Откройте Settings → Billing и введите код WELCOME10.", "ru"),
+        ("Подключитесь через wi-fi и скачайте файл apk заново.", "ru"),
+    ],
+)
+def test_language_by_the_shape_of_latin_words(text: str, lang: str) -> None:
+    assert {s.lang for s in analyse_language(text).sentences if s.words >= 2} == {lang}
+
+
+def test_an_unknown_latin_language_is_allowed_to_a_latin_writing_customer() -> None:
+    case = Case.model_validate(
+        {
+            "thread": [{"author": "customer", "text": "Hello, where is my parcel?"}],
+            "reply": "Merhaba, kargonuz yarın teslim edilecek.",
+        }
+    )
+    assert not [v for v in violations_for(case, case.reply) if v.rule == "wrong-language"]
+
+
 def test_quoted_labels_and_links_do_not_count() -> None:
     found = analyse_language("Ошибка «The page you are looking for is gone» — зайдите на a.ru/b")
     assert {s.lang for s in found.sentences} == {"ru"}
