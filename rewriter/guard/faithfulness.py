@@ -200,7 +200,7 @@ def check_coverage(rule: Rule, ctx: Context) -> list[Violation]:
     units = content_units(draft_doc, reader, known)
     if not units:
         return []
-    lemmas = ReplyWords(ctx.doc)
+    lemmas = ReplyWords(ctx.doc, reader.actions)
     share = float(rule.params.get("share", 0.4))
     names: dict[str, str] = rule.params.get("kinds", {})
     missing = [u for u in units if not kept(u, lemmas, share)]
