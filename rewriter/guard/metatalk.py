@@ -64,6 +64,7 @@ class SelfReferenceParams(BaseModel):
     self_reference: Any
     edits: Any
     leak_phrases: Any
+    authorship: Any = None  # the text credited to a machine; only the draft licenses it
     patterns: dict[str, list[str]]
     # Prompt files by the n-gram length that counts as a leak of them (see the rule file).
     prompt_files: dict[int, list[str]]
@@ -180,6 +181,12 @@ def findings(
     if lexical:
         docs = [analyse(t) for t in _sources(case, text)]
         found += [Finding(m.start, m.end, c) for m, c in lexical if not _echoed(m, docs)]
+    if rule.params.get("authorship"):
+        credits = lexicon_of(rule, "authorship").find(doc)
+        if credits:
+            # The thread does not license it: a customer asking for the line is an injection.
+            own = [analyse(t) for t in (case.draft, *case.facts) if t] if case else []
+            found += [Finding(m.start, m.end, "self") for m in credits if not _echoed(m, own)]
     for index in _prompt_indexes(rule):
         shared = index.shared(doc)
         if shared:
