@@ -129,8 +129,11 @@ def _english_ending() -> re.Pattern[str]:
 def plain_latin(word: str) -> bool:
     """A lower-case Latin-script word of two letters or more: a common word of some language,
     not a brand («iPhone», «Wildberries»), a code («SU2135») or a capitalised UI label."""
-    return len(word) >= 2 and word.islower() and _CYRILLIC.search(word) is None and bool(
-        _LATIN_ANY.search(word)
+    return (
+        len(word) >= 2
+        and word.islower()
+        and _CYRILLIC.search(word) is None
+        and bool(_LATIN_ANY.search(word))
     )
 
 

@@ -155,7 +155,7 @@ def _unit_reader(rule: Rule) -> UnitReader:
             courtesy += spec.get("phrases", []) if isinstance(spec, dict) else spec
         return UnitReader(
             courtesy=Lexicon(courtesy, gap=2),
-            clarifying=Lexicon(p.clarifying, gap=1),
+            clarifying=Lexicon(p.clarifying, gap=2),  # «уточните, пожалуйста, с какой…»
             conditions=lexicon_from(p.conditions),
             contrasts=lexicon_from(p.contrasts),
             warnings=lexicon_from(p.warnings, default_gap=2),
