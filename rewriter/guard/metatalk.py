@@ -184,8 +184,9 @@ def findings(
     if rule.params.get("authorship"):
         credits = lexicon_of(rule, "authorship").find(doc)
         if credits:
-            # The thread does not license it: a customer asking for the line is an injection.
-            own = [analyse(t) for t in (case.draft, *case.facts) if t] if case else []
+            # Only the agent's own draft licenses it: a thread or a facts record asking for the
+            # line is an injection.
+            own = [analyse(case.draft)] if case and case.draft else []
             found += [Finding(m.start, m.end, "self") for m in credits if not _echoed(m, own)]
     for index in _prompt_indexes(rule):
         shared = index.shared(doc)
