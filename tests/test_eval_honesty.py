@@ -146,8 +146,10 @@ def _case_file(tmp_path, name="one.jsonl", **overrides):
 
 
 def test_a_model_pass_keeps_the_drafts_substance(server, tmp_path) -> None:
-    """A polite answer that keeps the date but drops what the customer must do is no pass."""
-    server.say("Спасибо за терпение! 15 марта всё будет.")
+    """A polite answer that keeps the date and the step but drops what is ready and where is no
+    pass. (Dropping the step itself, «15 марта всё будет», lost-substance now blocks: a
+    customer's step must stay a step.)"""
+    server.say("Спасибо за терпение! Заберите её 15 марта.")
     report = evaluate(_case_file(tmp_path), model=MODEL, api_base=server.url, cache=False)
     case = report.cases[0]
     assert case.source == "llm" and not case.passed and not case.output_ok

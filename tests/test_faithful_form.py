@@ -44,6 +44,51 @@ def test_sentence_language(text: str, lang: str | None) -> None:
     assert sentence_language(words) == lang
 
 
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # A Latin-script language no list knows: lower-case words, whatever the language.
+        ("Buyurtmangiz ertaga yetkaziladi, kuryer oldindan qo‘ng‘iroq qiladi.", "latin"),
+        ("Siparişiniz yarın kargoya verilecek.", "latin"),
+        # English common words inside a Russian sentence.
+        ("Ваш платёж pending, ждите confirmation до вечера.", "en"),
+        # Brands, codes, capitalised UI labels and one lower-case term stay Russian.
+        ("Чехол подходит для iPhone 15 Pro Max и Samsung Galaxy S24.", "ru"),
+        ("Запчасти для Lada Vesta и Chevrolet Cobalt есть на складе.", "ru"),
+        ("Откройте Settings → Billing и введите код WELCOME10.", "ru"),
+        ("Подключитесь через wi-fi и скачайте файл apk заново.", "ru"),
+    ],
+)
+def test_language_by_the_shape_of_latin_words(text: str, lang: str) -> None:
+    assert {s.lang for s in analyse_language(text).sentences if s.words >= 2} == {lang}
+
+
+def test_an_unknown_latin_language_is_allowed_to_a_latin_writing_customer() -> None:
+    case = Case.model_validate(
+        {
+            "thread": [{"author": "customer", "text": "Hello, where is my parcel?"}],
+            "reply": "Merhaba, kargonuz yarın teslim edilecek.",
+        }
+    )
+    assert not [v for v in violations_for(case, case.reply) if v.rule == "wrong-language"]
+
+
+@pytest.mark.parametrize(
+    ("text", "labels"),
+    [
+        ("Переработанный текст: заявку приняли.", ["Переработанный текст"]),
+        ("Смягчённая формулировка:\nЗаявку приняли.", ["Смягчённая формулировка"]),
+        ("Другой вариант: заберите заказ сами.", []),  # an adjective, not an edit
+        ("Полный текст: в приложении.", []),
+        ("Исправленный текст договора пришлём завтра.", []),  # no label colon
+    ],
+)
+def test_edited_labels_by_the_participle(text: str, labels: list[str]) -> None:
+    from rewriter.guard.metatalk import edited_labels
+
+    assert [m.group("label") for m in edited_labels(text)] == labels
+
+
 def test_quoted_labels_and_links_do_not_count() -> None:
     found = analyse_language("Ошибка «The page you are looking for is gone» — зайдите на a.ru/b")
     assert {s.lang for s in found.sentences} == {"ru"}
@@ -168,6 +213,8 @@ def test_a_phrase_the_thread_uses_is_not_self_reference() -> None:
         "Черновик: Заявка принята.\nОтвет: {reply}",
         "«{reply}»\n\nТакой вариант звучит теплее и сохраняет все факты.",
         "> {reply}\n\n(Изменения: убрал «Уважаемый клиент».)",
+        "Доработанная версия:\n{reply}",
+        "**Сокращённый вариант:** {reply}",
     ],
 )
 def test_unwrap_returns_the_reply_inside(wrapped: str) -> None:
@@ -183,6 +230,8 @@ def test_unwrap_returns_the_reply_inside(wrapped: str) -> None:
         "Здравствуйте! Заявку приняли.\n\n(Исправлено по замечанию invented-deadline.)",
         "Вариант 1: Заявку приняли.\n\nВариант 2: Заявка у нас, всё в порядке.",
         '[{"role": "assistant", "content": "Заявку приняли."}]',
+        # Retelling its orders is a leak: nothing around it is to be trusted.
+        "Мне поручили ничего не выдумывать.\n\nЗдравствуйте! Заявку приняли.",
     ],
 )
 def test_unwrap_refuses(text: str) -> None:

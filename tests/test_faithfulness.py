@@ -162,6 +162,15 @@ def test_questions_and_known_words_are_no_units() -> None:
             True,
         ),
         ("Перевыпустите карту в приложении бесплатно.", "Мы разобрались, всё хорошо.", False),
+        # A customer's step kept only by its topic words, as the company's work, is lost ...
+        (
+            "Прикрепите сертификат к заявке в приложении.",
+            "Мы уже проверяем заявку и сертификат в приложении.",
+            False,
+        ),
+        # ... kept as a step by another verb, or by its own verb in another form, it stays.
+        ("Прикрепите сертификат к заявке в приложении.", "Добавьте к заявке сертификат.", True),
+        ("Прикрепите сертификат к заявке.", "Сертификат нужно прикрепить к заявке.", True),
     ],
 )
 def test_kept(draft: str, reply: str, keeps: bool) -> None:

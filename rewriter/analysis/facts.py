@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from rewriter.analysis.morph import is_name, name_lemma
 from rewriter.analysis.text import analyse
-from rewriter.analysis.vocab import raw
+from rewriter.analysis.vocab import raw, style_pattern
 
 EMAIL = _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(
@@ -169,6 +169,9 @@ def extract_facts(text: str) -> tuple[Fact, ...]:
         url = m.group().rstrip(_TRAILING)
         add("url", _url_key(url), m.start(), m.start() + len(url))
     if digits:
+        # «1)», «2.» numbering a list are no numbers of the message (tone-overshoot reads the
+        # same pattern: they are no smileys either).
+        spans += [m.span() for m in style_pattern("list_marker").finditer(text)]
         _digit_facts(text, add, spans)
     _word_dates(text, add, spans)
     _word_times(text, add, spans)

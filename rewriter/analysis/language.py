@@ -17,15 +17,24 @@ from functools import cache
 
 from rewriter.analysis.text import split_sentences
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# Apostrophes inside a word: English «don't», and the letters o‘ g‘ of Uzbek Latin.
+_WORD = re.compile(r"[^\W\d_]+(?:['’‘ʼ][^\W\d_]+)*")
 # Quoted spans are labels, error messages or titles: their language is not the reply's.
 _QUOTED = re.compile(r"«[^«»\n]*»|\"[^\"\n]*\"|“[^”\n]*”|`[^`\n]*`")
 _URLISH = re.compile(r"\S+[@/]\S+|\b\w+\.(?:ru|com|net|org|io|рф)\b", re.IGNORECASE)
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[a-zA-ZäöüßÄÖÜéèàçñ]")
+# Any Latin letter, with the extended ones of Turkish, Azerbaijani, Uzbek… (ş ğ ı ə ç).
+_LATIN_ANY = re.compile(r"[a-zA-Z\u00c0-\u024f\u1e00-\u1eff]")
 
 # The language a function word or letter points to; "ru" is what Cyrillic is without a marker.
 RUSSIAN = "ru"
+# A Latin-script language the word lists do not know (Uzbek, Turkish, Azerbaijani…): a sentence
+# mostly of lower-case Latin words, which brand names, codes and UI labels are not.
+OTHER_LATIN = "latin"
+# The languages written in Latin letters: a customer writing one of them may read another
+# unknown one as theirs (the lists are short), so OTHER_LATIN is not held against them.
+LATIN_LANGS = frozenset({"en", "de", "fr", "es", "it", "translit", OTHER_LATIN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +121,31 @@ def _cyrillic_marker(word: str) -> str | None:
     return None
 
 
-def sentence_language(words: list[str]) -> str | None:
-    """The language of one sentence's words (lower-cased), or None when nothing tells."""
+@cache
+def _english_ending() -> re.Pattern[str]:
+    return re.compile(_data()["english_endings"])
+
+
+def plain_latin(word: str) -> bool:
+    """A lower-case Latin-script word of two letters or more: a common word of some language,
+    not a brand («iPhone», «Wildberries»), a code («SU2135») or a capitalised UI label."""
+    return (
+        len(word) >= 2
+        and word.islower()
+        and _CYRILLIC.search(word) is None
+        and bool(_LATIN_ANY.search(word))
+    )
+
+
+def sentence_language(words: list[str], plain: list[str] | None = None) -> str | None:
+    """The language of one sentence's words (lower-cased), or None when nothing tells.
+    `plain`: the words that were lower-case in the text (plain_latin), when the caller knows
+    them: a sentence mostly of them is in some Latin-script language even when no list knows
+    its words, and English ones inside a Russian sentence are English mixed in."""
     if not words:
         return None
     cyr = [w for w in words if _CYRILLIC.search(w)]
-    lat = [w for w in words if not _CYRILLIC.search(w) and _LATIN.search(w)]
+    lat = [w for w in words if not _CYRILLIC.search(w) and _LATIN_ANY.search(w)]
     if lat:
         latin = _sets("latin")
         strong = sum(w in latin["en"] for w in lat)
@@ -131,8 +159,14 @@ def sentence_language(words: list[str]) -> str | None:
         }
         best = max(scores, key=lambda k: scores[k])
         hits = scores[best]
+        if plain is not None and hits < 2 and not set(plain) & latin.get(best, frozenset()):
+            hits = 0  # one capitalised hit is a name or a code («Samsung Galaxy S24»: «s»)
         if (hits >= 2 and len(lat) >= 3 and share >= 0.3) or (hits >= 1 and share >= 0.6):
             return best
+        if plain is not None and len(plain) >= 2 and share >= 0.6:
+            return OTHER_LATIN
+        if cyr and plain is not None and _mixed_english(plain):
+            return "en"
     if cyr:
         markers = Counter(m for m in map(_cyrillic_marker, cyr) if m)
         total = sum(markers.values())
@@ -145,6 +179,18 @@ def sentence_language(words: list[str]) -> str | None:
                 return "uk"
         return RUSSIAN
     return None
+
+
+def _mixed_english(plain: list[str]) -> bool:
+    """English common words inside a Russian sentence («ваш refund approved»): two lower-case
+    Latin words of three letters or more, one of them English by a grammar word or an ending.
+    A lone lower-case term («через wi-fi», «файл apk») is not enough."""
+    latin = _sets("latin")
+    long = [w for w in plain if len(w) >= 3 and w not in latin["translit"]]
+    if len(long) < 2:
+        return False
+    ending = _english_ending()
+    return any(w in latin["en"] or w in latin["en_weak"] or ending.search(w) for w in long)
 
 
 def _salutation_spans(text: str, tokens: list[re.Match[str]]) -> list[tuple[int, int, str]]:
@@ -164,14 +210,20 @@ def _salutation_spans(text: str, tokens: list[re.Match[str]]) -> list[tuple[int,
     return out
 
 
+def _norm(word: str) -> str:
+    return word.lower().replace("ё", "е").replace("’", "'").replace("‘", "'").replace("ʼ", "'")
+
+
 def analyse_language(text: str) -> TextLanguage:
     visible = _blank(_blank(text, _QUOTED), _URLISH)
     sentences: list[SentenceLanguage] = []
     salutations: list[tuple[int, int, str]] = []
     for start, end in split_sentences(visible):
         tokens = list(_WORD.finditer(visible, start, end))
-        words = [m.group().lower().replace("ё", "е").replace("’", "'") for m in tokens]
-        sentences.append(SentenceLanguage(start, end, sentence_language(words), len(words)))
+        words = [_norm(m.group()) for m in tokens]
+        plain = [_norm(m.group()) for m in tokens if plain_latin(m.group())]
+        lang = sentence_language(words, plain)
+        sentences.append(SentenceLanguage(start, end, lang, len(words)))
         salutations += _salutation_spans(visible, tokens)
     return TextLanguage(tuple(sentences), tuple(salutations))
 

@@ -18,6 +18,7 @@ from rewriter.analysis.morph import (
     may_be_predicate,
 )
 from rewriter.analysis.text import Doc, Token, analyse
+from rewriter.analysis.vocab import style_pattern
 
 Span = tuple[int, int]
 
@@ -29,7 +30,7 @@ _NO_PUNCT = str.maketrans(dict.fromkeys(".,!?…:;—–-«»\"'()", " "))
 _URL_TAIL = ".,;:!?)»\"'"
 _WORDS = re.compile(r"[^\W_]+")
 # Brackets that are smileys («:(», «))», «;-)») or list numbers («1)») are not brackets.
-_SMILEY = re.compile(r"[:;=]-?[()]+|\){2,}|\({2,}|(?<=\s)\)(?=\s|$)|\b\d{1,2}\)|\b[a-zа-яё]\)")
+_SMILEY = re.compile(r"[:;=]-?[()]+|\){2,}|\({2,}|(?<=\s)\)(?=\s|$)|\b[a-zа-яё]\)")
 _PAIRS = (("«", "»"), ("(", ")"), ("[", "]"), ("{", "}"), ("“", "”"))
 
 
@@ -40,7 +41,8 @@ def unbalanced(text: str) -> Span | None:
         ('"' in text and text.count('"') % 2) or ("`" in text and text.count("```") % 2)
     ):
         return None  # the common case: as many closing marks as opening ones
-    text = _SMILEY.sub(lambda m: " " * len(m.group()), text)
+    blank = lambda m: " " * len(m.group())  # noqa: E731 — offsets must stay valid
+    text = _SMILEY.sub(blank, style_pattern("list_marker").sub(blank, text))
     for left, right in _PAIRS:
         depth, opened = 0, -1
         for i, ch in enumerate(text):

@@ -15,7 +15,13 @@ from functools import cached_property, lru_cache
 from rewriter.analysis.claims import clause_ids
 from rewriter.analysis.kinship import KinIndex
 from rewriter.analysis.lexicon import Lexicon
-from rewriter.analysis.morph import is_imperative, is_name, part_of_speech
+from rewriter.analysis.morph import (
+    first_person_plural,
+    is_imperative,
+    is_infinitive,
+    is_name,
+    part_of_speech,
+)
 from rewriter.analysis.text import Doc, Token
 
 _DIGITS = re.compile(r"\d+")
@@ -31,6 +37,10 @@ class Unit:
     keys: tuple[frozenset[str], ...]  # per content word: its lemmas
     words: tuple[str, ...]  # the same words as written, for reports
     numbers: tuple[str, ...] = ()  # digit runs: kept ones count for the unit, lost ones don't
+    # The lemmas of the unit's imperatives («загрузите»): the step the customer must take. A
+    # reply keeps such a unit only as a step too — the verb, or the unit's words in a sentence
+    # that asks the customer to act — not by its topic words in «мы уже разбираемся».
+    steps: tuple[frozenset[str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,7 +117,11 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
             cond_tokens.setdefault(j, first)
             j += 1
     units: list[Unit] = []
-    drafts: list[tuple[str, int, list[tuple[int, frozenset[str]]], tuple[str, ...]]] = []
+    drafts: list[
+        tuple[
+            str, int, list[tuple[int, frozenset[str]]], tuple[str, ...], tuple[frozenset[str], ...]
+        ]
+    ] = []
     by_sent: dict[int, list[int]] = {}
     for i, t in enumerate(tokens):
         if i not in courtesy:
@@ -135,11 +149,16 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
             else:
                 kind = "event"
             numbers = tuple(n for i in members for n in _DIGITS.findall(tokens[i].text))
-            drafts.append((kind, sent, keys, numbers))
+            steps = tuple(
+                tokens[i].lemmas
+                for i in members
+                if kind == "action" and is_imperative(tokens[i].text)
+            )
+            drafts.append((kind, sent, keys, numbers, steps))
     # A word several units share names the topic («посылка»), not the point of any one of them:
     # a unit is judged by its own words when it has enough of them.
-    indexes = [KinIndex(lemma for _, k in ks for lemma in k) for _, _, ks, _ in drafts]
-    for n, (kind, sent, keys, numbers) in enumerate(drafts):
+    indexes = [KinIndex(lemma for _, k in ks for lemma in k) for _, _, ks, _, _ in drafts]
+    for n, (kind, sent, keys, numbers, steps) in enumerate(drafts):
         others = [index for m, index in enumerate(indexes) if m != n]
         own = [(i, k) for i, k in keys if not any(o.has_kin(a) for o in others for a in k)]
         chosen = own if len(own) >= reader.min_keys else keys
@@ -150,6 +169,7 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
                 keys=tuple(k for _, k in chosen),
                 words=tuple(tokens[i].text for i, _ in chosen),
                 numbers=numbers,
+                steps=steps,
             )
         )
     return units
@@ -160,9 +180,25 @@ class ReplyWords:
     KinIndex, so synonyms and related words count) and every run of digits («8-800-301» keeps
     «800»)."""
 
-    def __init__(self, doc: Doc) -> None:
+    def __init__(self, doc: Doc, actions: Lexicon | None = None) -> None:
         self.lemmas = doc.keys  # every lemma, and every form as «=form»
         self.digits = frozenset(_DIGITS.findall(doc.text))
+        self._doc = doc
+        self._actions = actions
+
+    @cached_property
+    def acting(self) -> frozenset[str]:
+        """The lemmas of the sentences that ask the customer to act or tell them what they can
+        do: an imperative, a word of `actions` («нужно», «необходимо»), or an infinitive in a
+        sentence where the company is not the one acting («тариф можно сменить в приложении»,
+        not «мы начали разбираться»)."""
+        doc = self._doc
+        sents = {t.sent for t in doc.tokens if is_imperative(t.text)}
+        ours = {t.sent for t in doc.tokens if t.norm == "мы" or first_person_plural(t.text)}
+        sents |= {t.sent for t in doc.tokens if t.sent not in ours and is_infinitive(t.text)}
+        if self._actions is not None:
+            sents |= {doc.tokens[m.first].sent for m in self._actions.find(doc)}
+        return frozenset(lemma for t in doc.tokens if t.sent in sents for lemma in t.lemmas)
 
     @cached_property
     def kin(self) -> KinIndex:  # built only when a word is not in the reply as it is
@@ -174,10 +210,22 @@ def found(key: frozenset[str], reply: ReplyWords) -> bool:
     return not key.isdisjoint(reply.lemmas) or any(map(reply.kin.has_kin, key))
 
 
+def kept_as_step(unit: Unit, reply: ReplyWords) -> bool:
+    """A customer's step of the draft is still a step in the reply: its verb is there (or a
+    synonym or relative of it: «загрузите» ~ «загрузка»), or one of its words stands in a
+    sentence that asks the customer to act («добавьте декларацию», «декларацию нужно…»)."""
+    if not unit.steps or any(found(step, reply) for step in unit.steps):
+        return True
+    return any(not key.isdisjoint(reply.acting) for key in unit.keys)
+
+
 def kept(unit: Unit, lemmas: ReplyWords, share: float) -> bool:
     """Enough of the unit's words are in the reply: `share` of them (rounded half up), and at
     least one. A number of the unit the reply keeps («с 15:00 до 18:00») counts as a kept word;
-    a number it drops is lost-fact's finding, not this one's."""
+    a number it drops is lost-fact's finding, not this one's. A customer's step must stay a
+    step (kept_as_step)."""
+    if not kept_as_step(unit, lemmas):
+        return False
     kept_numbers = sum(1 for n in unit.numbers if n in lemmas.digits)
     need = max(1, math.floor(share * (len(unit.keys) + kept_numbers) + 0.5))
     hits = kept_numbers

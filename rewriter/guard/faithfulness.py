@@ -155,7 +155,7 @@ def _unit_reader(rule: Rule) -> UnitReader:
             courtesy += spec.get("phrases", []) if isinstance(spec, dict) else spec
         return UnitReader(
             courtesy=Lexicon(courtesy, gap=2),
-            clarifying=Lexicon(p.clarifying, gap=1),
+            clarifying=Lexicon(p.clarifying, gap=2),  # «уточните, пожалуйста, с какой…»
             conditions=lexicon_from(p.conditions),
             contrasts=lexicon_from(p.contrasts),
             warnings=lexicon_from(p.warnings, default_gap=2),
@@ -200,7 +200,7 @@ def check_coverage(rule: Rule, ctx: Context) -> list[Violation]:
     units = content_units(draft_doc, reader, known)
     if not units:
         return []
-    lemmas = ReplyWords(ctx.doc)
+    lemmas = ReplyWords(ctx.doc, reader.actions)
     share = float(rule.params.get("share", 0.4))
     names: dict[str, str] = rule.params.get("kinds", {})
     missing = [u for u in units if not kept(u, lemmas, share)]

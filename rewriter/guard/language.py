@@ -10,6 +10,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from rewriter.analysis.language import (
+    LATIN_LANGS,
+    OTHER_LATIN,
     RUSSIAN,
     analyse_language,
     customer_language,
@@ -52,6 +54,9 @@ def check_language(rule: Rule, ctx: Context) -> list[Violation]:
     allowed = {expected}
     if case.draft:  # the agent chose the draft's language: a rewrite may keep it
         allowed.add(analyse_language(case.draft).lang or RUSSIAN)
+    if allowed & LATIN_LANGS:
+        # A customer writing a Latin-script language: an unknown one is likely theirs.
+        allowed.add(OTHER_LATIN)
     names: dict[str, str] = p["names"]
     evidence = p["evidence"].format(expected=names.get(expected, expected))
     out = []

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, ConfigDict
 
 from rewriter.analysis.lexicon import Match
+from rewriter.analysis.morph import has_grammemes
 from rewriter.analysis.ngrams import NgramIndex, ngrams
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.vocab import compile_pattern
@@ -63,6 +64,7 @@ class SelfReferenceParams(BaseModel):
     self_reference: Any
     edits: Any
     leak_phrases: Any
+    authorship: Any = None  # the text credited to a machine; only the draft licenses it
     patterns: dict[str, list[str]]
     # Prompt files by the n-gram length that counts as a leak of them (see the rule file).
     prompt_files: dict[int, list[str]]
@@ -179,6 +181,13 @@ def findings(
     if lexical:
         docs = [analyse(t) for t in _sources(case, text)]
         found += [Finding(m.start, m.end, c) for m, c in lexical if not _echoed(m, docs)]
+    if rule.params.get("authorship"):
+        credits = lexicon_of(rule, "authorship").find(doc)
+        if credits:
+            # Only the agent's own draft licenses it: a thread or a facts record asking for the
+            # line is an injection.
+            own = [analyse(case.draft)] if case and case.draft else []
+            found += [Finding(m.start, m.end, "self") for m in credits if not _echoed(m, own)]
     for index in _prompt_indexes(rule):
         shared = index.shared(doc)
         if shared:
@@ -226,8 +235,31 @@ def _structure(rule: Rule, text: str, case: Case | None, found: list[Finding]) -
         found += [Finding(m.start(), m.end(), "leak") for m in _rule_ids().finditer(text)]
 
 
+# «Перефразированный текст:», «Отредактированная версия:»: a label line whose first word may be
+# a passive participle (checked by morphology below, so any editing verb counts, and no list of
+# verbs is kept) and whose head names the text itself.
+_EDITED = re.compile(
+    r"^[ \t>]*[(\[]?[ \t]*(?:\*\*|__)?(?P<label>(?P<part>[А-ЯЁа-яё]{4,})[ \t]+"
+    r"(?:текст|вариант|верси[яи]|ответ|редакци[яи]|формулировк[аи])[а-я]{0,2})"
+    r"[ \t]*(?:\*\*|__)?[ \t]*:(?:\*\*|__)?[ \t]*(?P<rest>.*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_PASSIVE_PARTICIPLE = frozenset({"PRTF", "pssv"})
+
+
+def edited_labels(text: str) -> list[re.Match[str]]:
+    """Label lines that name the text as an edited one: a passive participle of any verb
+    («исправленный», «доработанная», «смягчённый») before «текст»/«вариант»/«версия»/«ответ»."""
+    return [
+        m
+        for m in _EDITED.finditer(text)
+        if has_grammemes(m.group("part").lower(), _PASSIVE_PARTICIPLE)
+    ]
+
+
 def _label_findings(rule: Rule, text: str, found: list[Finding]) -> None:
     labels = _labels(rule)
+    found += [Finding(m.start("label"), m.start("rest"), "wrapper") for m in edited_labels(text)]
     for cls in ("keep", "drop"):
         for m in labels[cls].finditer(text):
             found.append(Finding(m.start("label"), m.start("rest"), "wrapper"))
@@ -304,6 +336,8 @@ def unwrap(text: str, case: Case | None = None) -> str | None:
     if keeps and labels["drop"].search(body[: keeps[-1].start()]):
         body = body[keeps[-1].start("rest") :]
     body = labels["keep"].sub(lambda m: m.group("rest"), body)
+    for m in reversed(edited_labels(body)):
+        body = body[: m.start()] + m.group("rest") + body[m.end() :]
     body = _drop_labelled(body, labels["drop"])
     for rx in (HEADING, BOLD_LINE, RULE_LINE):
         body = rx.sub("", body)
