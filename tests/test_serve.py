@@ -264,7 +264,12 @@ def test_a_broken_rule_file_makes_the_server_not_ready(monkeypatch: pytest.Monke
     monkeypatch.setattr(serve_app, "_warm_up", broken)
     with TestClient(create_app(Settings())) as c:
         assert c.get("/healthz").status_code == 200  # alive, so an orchestrator can tell why
+        # The warm-up runs beside the server: until it has failed, /readyz says it is loading.
+        deadline = time.monotonic() + 10
         error = _is_error(c.get("/readyz"), 503)
+        while "flat-refusal.yaml" not in error["message"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+            error = _is_error(c.get("/readyz"), 503)
         assert error["type"] == "not_ready" and "flat-refusal.yaml" in error["message"]
         assert _is_error(c.post("/v1/check", json=TARIFF), 503)["type"] == "not_ready"
 
