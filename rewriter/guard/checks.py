@@ -723,9 +723,6 @@ def _works_around(rule: Rule, doc: Doc, m: Match, cid: str) -> bool:
     )
 
 
-_NOT_NEEDED = frozenset({"нужно", "надо", "требуется", "обязательно", "придется", "нужен", "нужна"})
-
-
 def _not_needed_after(doc: Doc, m: Match) -> bool:
     """«Звонить не нужно», «приезжать не придётся»: the reply rules the request out."""
     toks = doc.tokens
@@ -734,7 +731,7 @@ def _not_needed_after(doc: Doc, m: Match) -> bool:
         j + 1 < len(toks)
         and toks[j].sent == toks[m.last].sent
         and toks[j].norm == "не"
-        and toks[j + 1].norm in _NOT_NEEDED
+        and toks[j + 1].norm in grammar("not_needed")
     )
 
 
