@@ -23,8 +23,6 @@ from rewriter.analysis.morph import (
 )
 from rewriter.analysis.text import Doc
 
-# Words that cancel a request just before it: «никому не сообщайте», «ни в коем случае не».
-_NEGATORS = frozenset({"никому", "никогда"})
 _CLAUSE_BREAK = frozenset(",;:—–()")
 CUE_REACH = 4  # an infinitive this many words after its cue is still governed by it
 
@@ -36,7 +34,7 @@ def _negated_before(doc: Doc, i: int, reach: int = 2) -> bool:
             doc.text[toks[j].end : toks[j + 1].start]
         ):
             return False
-        if toks[j].norm in negations or toks[j].norm in _NEGATORS:
+        if toks[j].norm in negations or toks[j].norm in grammar("request_negators"):
             return True
     return False
 
