@@ -205,7 +205,7 @@ def _negator(
             if norm == "нет" and j - last <= 3:
                 return j
             continue
-        if norm in ("нельзя", "невозможно"):
+        if norm in grammar("negating_predicates"):
             return j
         if norm in ("не", "ни") and j + 1 < n:
             nxt = tokens[j + 1]

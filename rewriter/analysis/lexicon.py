@@ -367,7 +367,7 @@ def is_negated_after(doc: Doc, match: Match, *, after: int = 8) -> bool:
             in grammar("new_clause")  # «вернём, если не сможем починить» still promises
         ):
             return False
-        if tokens[j].norm in ("нельзя", "невозможно"):
+        if tokens[j].norm in grammar("negating_predicates"):
             return True
         if (
             tokens[j].norm == "не"
