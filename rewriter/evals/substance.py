@@ -16,7 +16,7 @@ from the facts instead) asks nothing here.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from rewriter.analysis.lexicon import grammar
 from rewriter.analysis.morph import analyzer
@@ -31,7 +31,6 @@ MIN_KEPT = 0.5  # share of the anchors a rewrite keeps: synonyms may replace the
 # numerals (facts, judged by lost-fact), pronouns and particles do not.
 _CONTENT_POS = frozenset({"NOUN", "VERB", "INFN", "ADJF", "ADJS", "PRTF", "PRTS", "GRND"})
 _NOT_CONTENT = frozenset({"Apro", "Anum", "Name", "Surn", "Patr"})  # «ваш», «пятый», names
-_AUXILIARY = frozenset({"быть"})  # «будет готова», «было объявление»: grammar, not substance
 
 
 @lru_cache(maxsize=20_000)
@@ -58,11 +57,18 @@ def _dropped_spans(case: Case, doc: Doc) -> list[tuple[int, int]]:
     return spans
 
 
+@cache
+def _function_lemmas() -> frozenset[str]:
+    """Lemmas that carry grammar, not substance (grammar.yaml), united once per process."""
+    names = ("function_words", "negations", "modals", "auxiliaries")
+    return frozenset().union(*(grammar(name) for name in names))
+
+
 def content_tokens(case: Case, text: str) -> list[Token]:
     """The content words of `text`, outside its greetings and canned phrases."""
     doc = analyse(text)
     dropped = _dropped_spans(case, doc)
-    function = grammar("function_words") | grammar("negations") | grammar("modals") | _AUXILIARY
+    function = _function_lemmas()
     return [
         t
         for t in doc.tokens
