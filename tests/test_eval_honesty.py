@@ -173,6 +173,20 @@ def test_every_golden_reply_keeps_its_own_anchors(case, raw) -> None:
     assert substance.missing(anchors, raw["golden"]) == []
 
 
+def test_the_golden_set_gives_anchors_and_missing_finds_lost_ones() -> None:
+    """Guards the per-case test above, which passes vacuously when `anchors` returns [] or the
+    golden set is empty: most golden replies keep some of their draft's words, and a text that
+    shares none of them misses every anchor."""
+    assert CASES
+    with_anchors = [c for c, raw in CASES if substance.anchors(c, raw["golden"])]
+    assert len(with_anchors) * 2 >= len(CASES), len(with_anchors)
+    for case, raw in CASES:
+        wanted = substance.anchors(case, raw["golden"])
+        if wanted:
+            assert substance.missing(wanted, "Ок.") == wanted
+            assert not substance.kept_enough(wanted, wanted)
+
+
 def test_anchors_leave_out_greetings_canned_phrases_and_grammar() -> None:
     case = Case(
         thread=[{"author": "customer", "text": "Где заказ?"}],

@@ -91,6 +91,7 @@ SECRET_ASKS = [
 @pytest.mark.parametrize("reply", SECRET_ASKS)
 def test_asks_for_secret_fires(reply: str) -> None:
     assert _violations("asks-for-secret", reply)
+    assert all(t and t in reply for t in _violations("asks-for-secret", reply))  # its span
 
 
 SECRET_MENTIONS = [
@@ -133,6 +134,7 @@ RUDE = [
 @pytest.mark.parametrize("reply", RUDE)
 def test_disrespect_fires(reply: str) -> None:
     assert _violations("disrespect", reply)
+    assert all(t and t in reply for t in _violations("disrespect", reply))  # its span
 
 
 POLITE = [

@@ -157,3 +157,13 @@ def test_public_api_unchanged() -> None:
 
     assert all(callable(f) for f in (check, rewrite, arewrite, evaluate))
     assert Case(draft="Проверим.").draft == "Проверим."
+
+
+def test_the_graph_the_guards_walk_is_the_real_one() -> None:
+    """The layer and cycle tests pass on an empty graph: it must hold every subpackage and the
+    engine's known imports, lazy ones included, or those guards check nothing."""
+    deps = graph()
+    assert {"rewriter.guard.engine", "rewriter.cli", "rewriter.analysis.text"} <= set(deps)
+    assert {"rewriter.guard.rules", "rewriter.models"} <= deps["rewriter.guard.engine"]
+    assert {layer_of(name) for name in deps} >= set(LAYERS)
+    assert len(list(PACKAGE.glob("*/__init__.py"))) >= 4  # analysis, guard, model, evals

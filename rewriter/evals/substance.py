@@ -21,15 +21,18 @@ from functools import cache, lru_cache
 from rewriter.analysis.lexicon import grammar
 from rewriter.analysis.morph import analyzer
 from rewriter.analysis.text import Doc, Token, analyse
+from rewriter.analysis.units import CONTENT_POS
 from rewriter.analysis.vocab import situation_lexicon
 from rewriter.guard.engine import violations_for
 from rewriter.models import Case
 
 MIN_KEPT = 0.5  # share of the anchors a rewrite keeps: synonyms may replace the rest
 
-# Parts of speech that carry what a sentence says (pymorphy3 tags). Adverbs («сейчас», «уже»),
-# numerals (facts, judged by lost-fact), pronouns and particles do not.
-_CONTENT_POS = frozenset({"NOUN", "VERB", "INFN", "ADJF", "ADJS", "PRTF", "PRTS", "GRND"})
+# Parts of speech that carry what a sentence says: the content units' own set (pymorphy3 tags),
+# less adverbs and predicatives. A unit of lost-substance may hinge on «срочно»; an anchor here
+# must name the matter, and «сейчас», «уже», «можно» survive any canned reply. Numerals (facts,
+# judged by lost-fact), pronouns and particles are in neither set.
+_CONTENT_POS = CONTENT_POS - {"ADVB", "PRED"}
 _NOT_CONTENT = frozenset({"Apro", "Anum", "Name", "Surn", "Patr"})  # «ваш», «пятый», names
 
 
