@@ -503,12 +503,20 @@ def test_two_workers_share_metrics_and_shut_down_cleanly(tmp_path: Path, fake: F
                     ).status_code
                     == 200
                 )
-            text = c.get(proc.url + "/metrics").text
-        line = next(
-            ln
-            for ln in text.splitlines()
-            if ln.startswith('h2h_requests_total{method="POST",route="/v1/check",status="200"}')
-        )
+            # A worker counts a request once its response is sent: read until both have counted.
+            deadline = time.monotonic() + 10
+            while True:
+                text = c.get(proc.url + "/metrics").text
+                line = next(
+                    ln
+                    for ln in text.splitlines()
+                    if ln.startswith(
+                        'h2h_requests_total{method="POST",route="/v1/check",status="200"}'
+                    )
+                )
+                if float(line.split()[-1]) >= 12 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
         assert float(line.split()[-1]) == 12  # summed over both workers, whichever answered
         pids = {r.get("pid") for r in proc.log_records() if r.get("route") == "/v1/check"}
         assert len(pids) >= 1
