@@ -58,6 +58,7 @@ from rewriter.guard.context import (
     Params,
     PhraseItem,
     Span,
+    clip,
     compiled,
     lexicon_of,
     violation,
@@ -328,17 +329,12 @@ def _searched(ctx: Context, which: list[str]) -> str:
     parts = []
     for name in which:
         if name == "draft" and case.draft and not ctx.grounded:
-            parts.append(wording["sources"]["draft"].format(quote=_clip(case.draft)))
+            parts.append(wording["sources"]["draft"].format(quote=clip(case.draft)))
         elif counts.get(name):
             parts.append(wording["sources"][name].format(count=counts[name]))
     if not parts:
         return str(wording["nothing_searched"])
     return wording["searched"].format(parts=wording["separator"].join(parts))
-
-
-def _clip(text: str, limit: int = 120) -> str:
-    one = " ".join(text.split())
-    return one if len(one) <= limit else one[: limit - 1] + "…"
 
 
 # The reply is read first and the sources only for what it claims: most replies name no time,
@@ -597,7 +593,7 @@ def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
             continue
         seen.add(f.key)
         sentence = draft_ctx.doc.sentence_text(draft_ctx.doc.sentence_of(f.start))
-        evidence = raw("evidence")["lost_from_draft"].format(quote=_clip(sentence))
+        evidence = raw("evidence")["lost_from_draft"].format(quote=clip(sentence))
         out.append(_lost_violation(rule, f, evidence))
     return out
 
@@ -887,7 +883,7 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
     why = s.angry or s.grave or s.legal_dispute
     reasons: dict[str, str] = rule.params["reasons"]
     quoted = why or (s.customer_texts[-1] if s.customer_texts else None)
-    evidence = rule.params["evidence"].format(quote=_clip(quoted)) if quoted else None
+    evidence = rule.params["evidence"].format(quote=clip(quoted)) if quoted else None
     out: list[Violation] = []
 
     def add(start: int, end: int, reason: str) -> None:

@@ -167,6 +167,13 @@ def lexicon_of(rule: Rule, key: str, default_gap: int = 1) -> Lexicon:
     return found
 
 
+def clip(text: str, limit: int = 120) -> str:
+    """A quote for a message or its evidence: one line, at most `limit` characters, so a long
+    sentence of the draft does not swamp the re-ask it goes into."""
+    one = " ".join(text.split())
+    return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
 class MessageFields(dict):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"

@@ -14,7 +14,7 @@ from rewriter.analysis.lexicon import Lexicon
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.units import ReplyWords, UnitReader, content_units, kept
 from rewriter.analysis.vocab import lexicon_from, raw
-from rewriter.guard.context import Context, MessageFields, compiled, run_other
+from rewriter.guard.context import Context, MessageFields, clip, compiled, run_other
 from rewriter.guard.rules import Rule, rules_by_id
 from rewriter.models import Violation
 
@@ -79,13 +79,11 @@ def _draft_doc(ctx: Context) -> Doc | None:
     return analyse(draft)
 
 
-def _clip(text: str, limit: int = 160) -> str:
-    one = " ".join(text.split())
-    return one if len(one) <= limit else one[: limit - 1] + "…"
+_QUOTE = 160  # these kinds quote a whole draft sentence: a longer clip than the other kinds' 120
 
 
 def _evidence(doc: Doc, sent: int) -> str:
-    quote = _clip(doc.sentence_text(sent))
+    quote = clip(doc.sentence_text(sent), _QUOTE)
     return raw("evidence")["lost_from_draft"].format(quote=quote)
 
 
@@ -127,7 +125,7 @@ def check_contradiction(rule: Rule, ctx: Context) -> list[Violation]:
         if r.start in seen:
             continue
         seen.add(r.start)
-        quote = _clip(draft_doc.sentence_text(d.sent))
+        quote = clip(draft_doc.sentence_text(d.sent), _QUOTE)
         text = ctx.text[r.start : r.end]
         message = rule.message.format_map(MessageFields(text=text, quote=quote)).strip()
         out.append(
@@ -213,7 +211,7 @@ def check_coverage(rule: Rule, ctx: Context) -> list[Violation]:
         if unit.sent in reported:
             continue
         reported.add(unit.sent)
-        quote = _clip(draft_doc.sentence_text(unit.sent))
+        quote = clip(draft_doc.sentence_text(unit.sent), _QUOTE)
         what = names.get(unit.kind, unit.kind)
         message = rule.message.format_map(MessageFields(text="", quote=quote, what=what)).strip()
         out.append(
