@@ -61,6 +61,7 @@ from rewriter.guard.context import (
     clip,
     compiled,
     lexicon_of,
+    run_rule,
     violation,
 )
 from rewriter.guard.faithfulness import PARAMS_SCHEMAS as FAITHFULNESS_PARAMS
@@ -950,20 +951,24 @@ def _derived_tenderness(rule: Rule, doc: Doc) -> list[tuple[str, int, int, str]]
     return out
 
 
-KIND_FUNCS: dict[str, Callable[[Rule, Context], list[Violation]]] = {
-    "phrases": check_phrases,
-    "pattern": check_pattern,
-    "unsupported": check_unsupported,
-    "lost": check_lost,
-    "constraint": check_constraint,
-    "register": check_register,
-    "groups": check_groups,
-    "contradiction": check_contradiction,
-    "coverage": check_coverage,
-    "language": check_language,
-    "reply-form": check_reply_form,
-    "self-reference": check_self_reference,
-}
+# The one registry: context.run_rule reads the same dict, so a kind module can run another rule.
+KIND_FUNCS = KIND_REGISTRY
+KIND_FUNCS.update(
+    {
+        "phrases": check_phrases,
+        "pattern": check_pattern,
+        "unsupported": check_unsupported,
+        "lost": check_lost,
+        "constraint": check_constraint,
+        "register": check_register,
+        "groups": check_groups,
+        "contradiction": check_contradiction,
+        "coverage": check_coverage,
+        "language": check_language,
+        "reply-form": check_reply_form,
+        "self-reference": check_self_reference,
+    }
+)
 
 
 # Each kind's params schema (extra keys refused). A kind module of its own exports its
@@ -981,8 +986,3 @@ PARAMS_SCHEMAS: dict[str, type[BaseModel]] = {
     **METATALK_PARAMS,
     **REPLYFORM_PARAMS,
 }
-KIND_REGISTRY.update(KIND_FUNCS)
-
-
-def run_rule(rule: Rule, ctx: Context) -> list[Violation]:
-    return KIND_FUNCS[rule.kind](rule, ctx)

@@ -14,7 +14,7 @@ from rewriter.analysis.lexicon import Lexicon
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.units import ReplyWords, UnitReader, content_units, kept
 from rewriter.analysis.vocab import lexicon_from, raw
-from rewriter.guard.context import Context, MessageFields, clip, compiled, run_other
+from rewriter.guard.context import Context, MessageFields, clip, compiled, run_rule
 from rewriter.guard.rules import Rule, rules_by_id
 from rewriter.models import Violation
 
@@ -174,7 +174,7 @@ def _removed_sentences(rule: Rule, ctx: Context, draft_doc: Doc) -> set[int]:
     draft_ctx = Context(ctx.case, draft_doc.text)
     out: set[int] = set()
     for rid in which:
-        for v in run_other(rules_by_id()[rid], draft_ctx):
+        for v in run_rule(rules_by_id()[rid], draft_ctx):
             if v.span:
                 out.add(draft_doc.sentence_of(v.span[0]))
     return out
