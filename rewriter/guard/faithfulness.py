@@ -7,21 +7,19 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from rewriter.analysis.claims import ClaimReader, may_reverse, read_claims, reversals
 from rewriter.analysis.lexicon import Lexicon
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.units import ReplyWords, UnitReader, content_units, kept
 from rewriter.analysis.vocab import lexicon_from, raw
-from rewriter.guard.context import Context, MessageFields, clip, compiled, run_rule
+from rewriter.guard.context import Context, MessageFields, Params, clip, compiled, run_rule
 from rewriter.guard.rules import Rule, rules_by_id
 from rewriter.models import Violation
 
 
-class ContradictionParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
-
+class ContradictionParams(Params):
     antonyms: str = "antonyms"  # a file of guardrails/lexicons/ with `classes`
     stop_predicates: list[str] = Field(default_factory=list)
     irrealis: list[str] = Field(default_factory=list)
@@ -32,9 +30,7 @@ class ContradictionParams(BaseModel):
     commitment_classes: list[str] = Field(default_factory=list)
 
 
-class CoverageParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
-
+class CoverageParams(Params):
     courtesy: list[str] = Field(default_factory=list)
     # Rules whose `lexicon` is courtesy too (template-phrase: «ваша заявка принята в работу»).
     courtesy_from: list[str] = Field(default_factory=list)
