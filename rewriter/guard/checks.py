@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
+from rewriter.analysis.clauses import clause_ids
 from rewriter.analysis.facts import LOSABLE, Fact, extract_facts, fact_keys
 from rewriter.analysis.lexicon import (
     Lexicon,
@@ -761,19 +762,12 @@ def _another_time(rule: Rule, doc: Doc, sent: int, evidence: str) -> bool:
 
 
 def _clause(doc: Doc, i: int) -> range:
-    """Token indexes of the clause around token i: up to a comma, dash, colon or sentence end."""
-    toks = doc.tokens
-
-    def breaks(a: int, b: int) -> bool:
-        return toks[a].sent != toks[b].sent or bool(
-            set(doc.text[toks[a].end : toks[b].start]) & set(",;:—–()")
-        )
-
-    lo = i
-    while lo > 0 and not breaks(lo - 1, lo):
+    """Token indexes of the clause around token i (analysis.clauses.clause_ids)."""
+    ids = clause_ids(doc)
+    lo = hi = i
+    while lo > 0 and ids[lo - 1] == ids[i]:
         lo -= 1
-    hi = i
-    while hi + 1 < len(toks) and not breaks(hi, hi + 1):
+    while hi + 1 < len(ids) and ids[hi + 1] == ids[i]:
         hi += 1
     return range(lo, hi + 1)
 
