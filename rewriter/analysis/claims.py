@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from rewriter.analysis.clauses import clause_ids
 from rewriter.analysis.kinship import concept
 from rewriter.analysis.lexicon import Lexicon, grammar
 from rewriter.analysis.morph import is_we_will, main_lemma, part_of_speech
@@ -22,7 +23,6 @@ from rewriter.analysis.text import Doc
 # short participles («заблокирована»), short adjectives («активен») and predicatives («нужно»).
 PREDICATE_POS = frozenset({"VERB", "INFN", "PRTS", "ADJS", "PRED"})
 _BREAK_CHARS = frozenset(",;:—–()\n")
-_BREAK = re.compile(r"[,;:—–()\n]| - ")
 _QUOTED = re.compile(r"«[^«»\n]*»|\"[^\"\n]*\"|“[^”\n]*”")
 _AFTER_WINDOW = 8  # «вернуть деньги за этот период, к сожалению, не сможем»
 
@@ -94,28 +94,6 @@ class ClaimReader:
             commitment_classes=frozenset("class:" + c for c in commitment_classes),
             pole_keys=pole_keys,
         )
-
-
-@lru_cache(maxsize=256)
-def clause_ids(doc: Doc) -> tuple[int, ...]:
-    """A clause number per token: a new clause at each sentence and at each comma, colon,
-    semicolon, dash or bracket between two words."""
-    breaks = [m.start() for m in _BREAK.finditer(doc.text)]
-    out: list[int] = []
-    clause = 0
-    k = 0  # the next break not yet passed
-    prev = None
-    for tok in doc.tokens:
-        if prev is not None:
-            crossed = False
-            while k < len(breaks) and breaks[k] < tok.start:
-                crossed = crossed or breaks[k] >= prev.end
-                k += 1
-            if crossed or prev.sent != tok.sent:
-                clause += 1
-        prev = tok
-        out.append(clause)
-    return tuple(out)
 
 
 def quoted_tokens(doc: Doc) -> set[int]:

@@ -152,6 +152,16 @@ def _verb_parses(word: str) -> list[Any]:
     return list(_parse(normalise_word(word)))
 
 
+# The grammeme sets the named predicates below ask `has_grammemes` about: one matcher, one cache.
+# Module constants, so the cache key's frozenset is built (and hashed) once.
+_INCLUSIVE_IMPERATIVE = frozenset({"impr", "excl"})
+_FUTURE = frozenset({"futr"})
+_INFINITIVE = frozenset({"INFN"})
+_SECOND_PLURAL_FUTURE = frozenset({"2per", "plur", "futr"})
+_FIRST_PLURAL_FUTURE = frozenset({"1per", "plur", "futr"})
+_FIRST_PLURAL_VERB = frozenset({"VERB", "1per", "plur"})
+
+
 @lru_cache(maxsize=50_000)
 def is_imperative(word: str) -> bool:
     """A request verb: every parse is an imperative or its twin, the perfective 2nd-person future
@@ -169,7 +179,7 @@ def may_be_imperative(word: str) -> bool:
     """Some parse is an imperative addressed to the reader («приходите»: also «вы приходите»),
     not the inclusive «отправим» (= «давайте отправим»). Only where context settles it, e.g. a
     verb opening a sentence."""
-    return any({"impr", "excl"} <= p.tag.grammemes for p in _verb_parses(word))
+    return has_grammemes(word, _INCLUSIVE_IMPERATIVE)
 
 
 @lru_cache(maxsize=50_000)
@@ -196,7 +206,7 @@ def is_other_person_verb(word: str) -> bool:
 @lru_cache(maxsize=50_000)
 def is_future(word: str) -> bool:
     """A verb form with a future reading («оформим», «будет»): a commitment about time."""
-    return any("futr" in p.tag for p in _verb_parses(word))
+    return has_grammemes(word, _FUTURE)
 
 
 @lru_cache(maxsize=50_000)
@@ -219,13 +229,13 @@ def name_lemma(word: str) -> str:
 @lru_cache(maxsize=50_000)
 def is_infinitive(word: str) -> bool:
     """Some parse is an infinitive («прислать»): a request only after a cue («нужно прислать»)."""
-    return any("INFN" in p.tag for p in _verb_parses(word))
+    return has_grammemes(word, _INFINITIVE)
 
 
 @lru_cache(maxsize=50_000)
 def is_second_future(word: str) -> bool:
     """A «вы»-future («продиктуете», «пришлёте»): a request put as a plan for the reader."""
-    return any({"2per", "plur", "futr"} <= p.tag.grammemes for p in _verb_parses(word))
+    return has_grammemes(word, _SECOND_PLURAL_FUTURE)
 
 
 @lru_cache(maxsize=50_000)
@@ -274,13 +284,13 @@ def main_lemma(word: str) -> str:
 @lru_cache(maxsize=50_000)
 def is_we_will(word: str) -> bool:
     """A first-person plural future: the company commits to doing it («сделаем», «вернём»)."""
-    return any({"1per", "plur", "futr"} <= p.tag.grammemes for p in _verb_parses(word))
+    return has_grammemes(word, _FIRST_PLURAL_FUTURE)
 
 
 @lru_cache(maxsize=50_000)
 def first_person_plural(word: str) -> bool:
     """«вернём», «проверяем»: some verb parse speaks for «мы» (the company)."""
-    return any({"1per", "plur"} <= p.tag.grammemes for p in _verb_parses(word) if "VERB" in p.tag)
+    return has_grammemes(word, _FIRST_PLURAL_VERB)
 
 
 @lru_cache(maxsize=50_000)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from rewriter.analysis.claims import clause_ids
+from rewriter.analysis.clauses import clause_ids
 from rewriter.analysis.kinship import KinIndex
 from rewriter.analysis.lexicon import Lexicon
 from rewriter.analysis.morph import (

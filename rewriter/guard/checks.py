@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
+from rewriter.analysis.clauses import clause_ids
 from rewriter.analysis.facts import LOSABLE, Fact, extract_facts, fact_keys
 from rewriter.analysis.lexicon import (
     Lexicon,
@@ -58,8 +59,10 @@ from rewriter.guard.context import (
     Params,
     PhraseItem,
     Span,
+    clip,
     compiled,
     lexicon_of,
+    run_rule,
     violation,
 )
 from rewriter.guard.faithfulness import PARAMS_SCHEMAS as FAITHFULNESS_PARAMS
@@ -328,17 +331,12 @@ def _searched(ctx: Context, which: list[str]) -> str:
     parts = []
     for name in which:
         if name == "draft" and case.draft and not ctx.grounded:
-            parts.append(wording["sources"]["draft"].format(quote=_clip(case.draft)))
+            parts.append(wording["sources"]["draft"].format(quote=clip(case.draft)))
         elif counts.get(name):
             parts.append(wording["sources"][name].format(count=counts[name]))
     if not parts:
         return str(wording["nothing_searched"])
     return wording["searched"].format(parts=wording["separator"].join(parts))
-
-
-def _clip(text: str, limit: int = 120) -> str:
-    one = " ".join(text.split())
-    return one if len(one) <= limit else one[: limit - 1] + "…"
 
 
 # The reply is read first and the sources only for what it claims: most replies name no time,
@@ -597,7 +595,7 @@ def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
             continue
         seen.add(f.key)
         sentence = draft_ctx.doc.sentence_text(draft_ctx.doc.sentence_of(f.start))
-        evidence = raw("evidence")["lost_from_draft"].format(quote=_clip(sentence))
+        evidence = raw("evidence")["lost_from_draft"].format(quote=clip(sentence))
         out.append(_lost_violation(rule, f, evidence))
     return out
 
@@ -761,19 +759,12 @@ def _another_time(rule: Rule, doc: Doc, sent: int, evidence: str) -> bool:
 
 
 def _clause(doc: Doc, i: int) -> range:
-    """Token indexes of the clause around token i: up to a comma, dash, colon or sentence end."""
-    toks = doc.tokens
-
-    def breaks(a: int, b: int) -> bool:
-        return toks[a].sent != toks[b].sent or bool(
-            set(doc.text[toks[a].end : toks[b].start]) & set(",;:—–()")
-        )
-
-    lo = i
-    while lo > 0 and not breaks(lo - 1, lo):
+    """Token indexes of the clause around token i (analysis.clauses.clause_ids)."""
+    ids = clause_ids(doc)
+    lo = hi = i
+    while lo > 0 and ids[lo - 1] == ids[i]:
         lo -= 1
-    hi = i
-    while hi + 1 < len(toks) and not breaks(hi, hi + 1):
+    while hi + 1 < len(ids) and ids[hi + 1] == ids[i]:
         hi += 1
     return range(lo, hi + 1)
 
@@ -884,7 +875,7 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
     why = s.angry or s.grave or s.legal_dispute
     reasons: dict[str, str] = rule.params["reasons"]
     quoted = why or (s.customer_texts[-1] if s.customer_texts else None)
-    evidence = rule.params["evidence"].format(quote=_clip(quoted)) if quoted else None
+    evidence = rule.params["evidence"].format(quote=clip(quoted)) if quoted else None
     out: list[Violation] = []
 
     def add(start: int, end: int, reason: str) -> None:
@@ -951,20 +942,24 @@ def _derived_tenderness(rule: Rule, doc: Doc) -> list[tuple[str, int, int, str]]
     return out
 
 
-KIND_FUNCS: dict[str, Callable[[Rule, Context], list[Violation]]] = {
-    "phrases": check_phrases,
-    "pattern": check_pattern,
-    "unsupported": check_unsupported,
-    "lost": check_lost,
-    "constraint": check_constraint,
-    "register": check_register,
-    "groups": check_groups,
-    "contradiction": check_contradiction,
-    "coverage": check_coverage,
-    "language": check_language,
-    "reply-form": check_reply_form,
-    "self-reference": check_self_reference,
-}
+# The one registry: context.run_rule reads the same dict, so a kind module can run another rule.
+KIND_FUNCS = KIND_REGISTRY
+KIND_FUNCS.update(
+    {
+        "phrases": check_phrases,
+        "pattern": check_pattern,
+        "unsupported": check_unsupported,
+        "lost": check_lost,
+        "constraint": check_constraint,
+        "register": check_register,
+        "groups": check_groups,
+        "contradiction": check_contradiction,
+        "coverage": check_coverage,
+        "language": check_language,
+        "reply-form": check_reply_form,
+        "self-reference": check_self_reference,
+    }
+)
 
 
 # Each kind's params schema (extra keys refused). A kind module of its own exports its
@@ -982,8 +977,3 @@ PARAMS_SCHEMAS: dict[str, type[BaseModel]] = {
     **METATALK_PARAMS,
     **REPLYFORM_PARAMS,
 }
-KIND_REGISTRY.update(KIND_FUNCS)
-
-
-def run_rule(rule: Rule, ctx: Context) -> list[Violation]:
-    return KIND_FUNCS[rule.kind](rule, ctx)

@@ -132,13 +132,14 @@ def _lexicon_spec(value: Any) -> Any:
 LexiconValue = Annotated[LexiconSpec, BeforeValidator(_lexicon_spec)]
 
 
-# The kind registry, filled by rewriter/guard/checks.py when it loads: a kind that needs another
-# rule's findings (what that rule would remove from the draft) runs it through here, without
-# importing the registry that imports it.
+# The kind registry (kind name → check), filled by rewriter/guard/checks.py when it loads — it is
+# checks.KIND_FUNCS. It lives here so that the engine and a kind that needs another rule's findings
+# (what that rule would remove from the draft) run a rule the same way, without importing the
+# module that imports every kind.
 KIND_REGISTRY: dict[str, Callable[[Rule, Context], list[Violation]]] = {}
 
 
-def run_other(rule: Rule, ctx: Context) -> list[Violation]:
+def run_rule(rule: Rule, ctx: Context) -> list[Violation]:
     return KIND_REGISTRY[rule.kind](rule, ctx)
 
 
@@ -165,6 +166,13 @@ def lexicon_of(rule: Rule, key: str, default_gap: int = 1) -> Lexicon:
             rule, key, lambda: lexicon_from(rule.params.get(key), default_gap=default_gap)
         )
     return found
+
+
+def clip(text: str, limit: int = 120) -> str:
+    """A quote for a message or its evidence: one line, at most `limit` characters, so a long
+    sentence of the draft does not swamp the re-ask it goes into."""
+    one = " ".join(text.split())
+    return one if len(one) <= limit else one[: limit - 1] + "…"
 
 
 class MessageFields(dict):

@@ -6,8 +6,8 @@ from pydantic import ValidationError
 
 from rewriter.analysis.morph import new_phrase_words
 from rewriter.errors import RuleFileError, UsageError
-from rewriter.guard.checks import PARAMS_SCHEMAS, run_rule
-from rewriter.guard.context import Context
+from rewriter.guard.checks import PARAMS_SCHEMAS
+from rewriter.guard.context import Context, run_rule
 from rewriter.guard.rules import (
     Rule,
     is_validated,

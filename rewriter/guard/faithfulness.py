@@ -7,21 +7,19 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from rewriter.analysis.claims import ClaimReader, may_reverse, read_claims, reversals
 from rewriter.analysis.lexicon import Lexicon
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.units import ReplyWords, UnitReader, content_units, kept
 from rewriter.analysis.vocab import lexicon_from, raw
-from rewriter.guard.context import Context, MessageFields, compiled, run_other
+from rewriter.guard.context import Context, MessageFields, Params, clip, compiled, run_rule
 from rewriter.guard.rules import Rule, rules_by_id
 from rewriter.models import Violation
 
 
-class ContradictionParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
-
+class ContradictionParams(Params):
     antonyms: str = "antonyms"  # a file of guardrails/lexicons/ with `classes`
     stop_predicates: list[str] = Field(default_factory=list)
     irrealis: list[str] = Field(default_factory=list)
@@ -32,9 +30,7 @@ class ContradictionParams(BaseModel):
     commitment_classes: list[str] = Field(default_factory=list)
 
 
-class CoverageParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
-
+class CoverageParams(Params):
     courtesy: list[str] = Field(default_factory=list)
     # Rules whose `lexicon` is courtesy too (template-phrase: «ваша заявка принята в работу»).
     courtesy_from: list[str] = Field(default_factory=list)
@@ -79,13 +75,11 @@ def _draft_doc(ctx: Context) -> Doc | None:
     return analyse(draft)
 
 
-def _clip(text: str, limit: int = 160) -> str:
-    one = " ".join(text.split())
-    return one if len(one) <= limit else one[: limit - 1] + "…"
+_QUOTE = 160  # these kinds quote a whole draft sentence: a longer clip than the other kinds' 120
 
 
 def _evidence(doc: Doc, sent: int) -> str:
-    quote = _clip(doc.sentence_text(sent))
+    quote = clip(doc.sentence_text(sent), _QUOTE)
     return raw("evidence")["lost_from_draft"].format(quote=quote)
 
 
@@ -127,7 +121,7 @@ def check_contradiction(rule: Rule, ctx: Context) -> list[Violation]:
         if r.start in seen:
             continue
         seen.add(r.start)
-        quote = _clip(draft_doc.sentence_text(d.sent))
+        quote = clip(draft_doc.sentence_text(d.sent), _QUOTE)
         text = ctx.text[r.start : r.end]
         message = rule.message.format_map(MessageFields(text=text, quote=quote)).strip()
         out.append(
@@ -176,7 +170,7 @@ def _removed_sentences(rule: Rule, ctx: Context, draft_doc: Doc) -> set[int]:
     draft_ctx = Context(ctx.case, draft_doc.text)
     out: set[int] = set()
     for rid in which:
-        for v in run_other(rules_by_id()[rid], draft_ctx):
+        for v in run_rule(rules_by_id()[rid], draft_ctx):
             if v.span:
                 out.add(draft_doc.sentence_of(v.span[0]))
     return out
@@ -213,7 +207,7 @@ def check_coverage(rule: Rule, ctx: Context) -> list[Violation]:
         if unit.sent in reported:
             continue
         reported.add(unit.sent)
-        quote = _clip(draft_doc.sentence_text(unit.sent))
+        quote = clip(draft_doc.sentence_text(unit.sent), _QUOTE)
         what = names.get(unit.kind, unit.kind)
         message = rule.message.format_map(MessageFields(text="", quote=quote, what=what)).strip()
         out.append(

@@ -34,7 +34,7 @@ from rewriter.analysis.requests import (
 )
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.vocab import compile_pattern
-from rewriter.guard.context import Context, compiled, violation
+from rewriter.guard.context import Context, Params, compiled, violation
 from rewriter.guard.rules import Rule
 from rewriter.models import Violation
 
@@ -43,28 +43,26 @@ ANY_REQUEST = "any"
 _NO_PHRASE = Phrase("", ())  # a verb set name: any imperative or request cue of the segment
 
 
-class Around(BaseModel):
+class Around(Params):
     """Grammar of the words right after a match: one of `tags` (each a set of pymorphy3
     grammemes, e.g. [VERB, past]) within `within` words."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
     tags: list[list[str]]
     within: int = 2
 
 
-class VerbSet(BaseModel):
+class VerbSet(Params):
     """Verbs of one action («назвать», «прислать»…). `needs`: the request counts only with one of
     these phrases in its segment («введите здесь», not «введите в приложении»)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
     phrases: list[str]
     needs: list[str] = Field(default_factory=list)
     any_form: bool = False  # «нам понадобится …»: a need stated, not only an imperative
     in_question: bool = False  # counts only in a sentence that ends with «?» («Какой код пришёл?»)
 
 
-class Group(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
+class Group(Params):
+    model_config = ConfigDict(populate_by_name=True)  # merged with Params' config
 
     phrases: list[str | dict[str, Any]] = Field(default_factory=list)
     patterns: list[str] = Field(default_factory=list)
@@ -92,9 +90,7 @@ class Group(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict)  # filled into the rule's message
 
 
-class GroupsParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
-
+class GroupsParams(Params):
     groups: dict[str, Group]
     verbs: dict[str, VerbSet] = Field(default_factory=dict)
     cues: list[str] = Field(default_factory=list)  # «нужно», «можете», «не могли бы»…

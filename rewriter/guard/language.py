@@ -7,7 +7,7 @@ language is a violation, and so is a greeting or sign-off in one («Dear …», 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from rewriter.analysis.language import (
     LATIN_LANGS,
@@ -17,14 +17,12 @@ from rewriter.analysis.language import (
     customer_language,
     may_be_foreign,
 )
-from rewriter.guard.context import Context, violation
+from rewriter.guard.context import Context, Params, violation
 from rewriter.guard.rules import Rule
 from rewriter.models import Violation
 
 
-class LanguageParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
-
+class LanguageParams(Params):
     # How each language is named in the message («{lang}») and the evidence («{expected}»).
     names: dict[str, str]
     # Sentences with fewer words do not count (a lone «OK» or a product name).

@@ -20,7 +20,7 @@ import re
 from functools import cache
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from rewriter.analysis.lexicon import Match
 from rewriter.analysis.morph import has_grammemes
@@ -40,25 +40,21 @@ from rewriter.analysis.wrapper import (
     quoted_lines_removed,
     strip_quotes,
 )
-from rewriter.guard.context import Context, compiled, lexicon_of, violation
+from rewriter.guard.context import Context, Params, compiled, lexicon_of, violation
 from rewriter.guard.rules import Rule, rules_by_id
 from rewriter.models import Case, Violation
 
 RULE_ID = "meta-talk"
 
 
-class Labels(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
-
+class Labels(Params):
     keep: list[str]  # «Ответ:» — what follows is the reply
     drop: list[str]  # «Черновик:», «Примечание:» — what follows is not
     variant: list[str]  # «Вариант 1:» — several replies offered
     leak: list[str]  # «Системная инструкция:» — a section of the prompt
 
 
-class SelfReferenceParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
-
+class SelfReferenceParams(Params):
     reasons: dict[str, str]
     labels: Labels
     self_reference: Any

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, Field
 
 from rewriter.analysis.lexicon import grammar
 from rewriter.analysis.replyform import (
@@ -23,28 +23,26 @@ from rewriter.analysis.replyform import (
     voice,
 )
 from rewriter.analysis.text import Doc, analyse
-from rewriter.guard.context import Context, compiled, violation
+from rewriter.guard.context import Context, Params, compiled, violation
 from rewriter.guard.rules import Rule
 from rewriter.models import Violation
 
 
-class VoiceParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
-
+class VoiceParams(Params):
     you: list[str]
     we: list[str]
     me: list[str]
     openers: list[str]
-    why: list[str] = []  # question words that make a first-person sentence a question
-    impatience: list[str] = []  # with an imperative: a demand on the company
+    # question words that make a first-person sentence a question
+    why: list[str] = Field(default_factory=list)
+    # with an imperative: a demand on the company
+    impatience: list[str] = Field(default_factory=list)
     min_score: float = 2.0
     # The customer's marks must outweigh the company's this many times over.
     ratio: float = 2.0
 
 
-class ReplyFormParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when validated
-
+class ReplyFormParams(Params):
     reasons: dict[str, str]
     dangling_words: list[str]
     clause_words: list[str]
