@@ -62,7 +62,7 @@ from rewriter.guard.context import (
     clip,
     compiled,
     lexicon_of,
-    run_rule,
+    removed_sentences,
     violation,
 )
 from rewriter.guard.faithfulness import PARAMS_SCHEMAS as FAITHFULNESS_PARAMS
@@ -75,7 +75,7 @@ from rewriter.guard.metatalk import PARAMS_SCHEMAS as METATALK_PARAMS
 from rewriter.guard.metatalk import check_self_reference
 from rewriter.guard.replyform import PARAMS_SCHEMAS as REPLYFORM_PARAMS
 from rewriter.guard.replyform import check_reply_form
-from rewriter.guard.rules import Rule, rules_by_id, template_fields
+from rewriter.guard.rules import Rule, template_fields
 from rewriter.models import Violation
 
 # --- phrases -------------------------------------------------------------------------------------
@@ -569,13 +569,8 @@ def check_lost(rule: Rule, ctx: Context) -> list[Violation]:
     missing = [f for f in extract_facts(draft) if f.kind in kinds and f.key not in kept]
     if not missing:
         return []  # the common case: every fact is still there, nothing else to look at
-    removed: list[tuple[int, int]] = []
     draft_ctx = Context(ctx.case, draft)
-    for rid in rule.params.get("except_removed_by", []):
-        for v in run_rule(rules_by_id()[rid], draft_ctx):
-            if v.span:
-                s = draft_ctx.doc.sentence_span(draft_ctx.doc.sentence_of(v.span[0]))
-                removed.append(s)
+    removed = [draft_ctx.doc.sentence_span(n) for n in removed_sentences(rule, draft_ctx)]
     # A number inside a duration is kept when the reply states the same duration in other units
     # («2 недели» → «14 дней»). Only the upper end of a range is not enough: «от 3 до 5 дней» →
     # «до 5 дней» drops the 3 (a lost fact, though no invented deadline).

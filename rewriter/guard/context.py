@@ -19,7 +19,7 @@ from rewriter.analysis.situation import Situation, analyse_thread
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.vocab import lexicon_from
 from rewriter.errors import RuleFileError
-from rewriter.guard.rules import Rule, template_fields
+from rewriter.guard.rules import Rule, rules_by_id, template_fields
 from rewriter.models import Case, Violation
 
 
@@ -141,6 +141,18 @@ KIND_REGISTRY: dict[str, Callable[[Rule, Context], list[Violation]]] = {}
 
 def run_rule(rule: Rule, ctx: Context) -> list[Violation]:
     return KIND_REGISTRY[rule.kind](rule, ctx)
+
+
+def removed_sentences(rule: Rule, draft_ctx: Context) -> set[int]:
+    """Draft sentences the rules named in the rule's `except_removed_by` would remove (a promo
+    offer to a customer who is suing, a request the customer can't fulfil): what such a
+    sentence carries is meant to go, so losing it is no finding."""
+    out: set[int] = set()
+    for rid in rule.params.get("except_removed_by", []):
+        for v in run_rule(rules_by_id()[rid], draft_ctx):
+            if v.span:
+                out.add(draft_ctx.doc.sentence_of(v.span[0]))
+    return out
 
 
 _COMPILED: dict[tuple[int, str], Any] = {}

@@ -14,7 +14,7 @@ from rewriter.analysis.lexicon import Lexicon
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.units import ReplyWords, UnitReader, content_units, kept
 from rewriter.analysis.vocab import lexicon_from, raw
-from rewriter.guard.context import Context, MessageFields, Params, clip, compiled, run_rule
+from rewriter.guard.context import Context, MessageFields, Params, clip, compiled, removed_sentences
 from rewriter.guard.rules import Rule, rules_by_id
 from rewriter.models import Violation
 
@@ -162,20 +162,6 @@ def _unit_reader(rule: Rule) -> UnitReader:
     return compiled(rule, "units", build)
 
 
-def _removed_sentences(rule: Rule, ctx: Context, draft_doc: Doc) -> set[int]:
-    """Draft sentences that the rules named in `except_removed_by` would remove."""
-    which = rule.params.get("except_removed_by", [])
-    if not which:
-        return set()
-    draft_ctx = Context(ctx.case, draft_doc.text)
-    out: set[int] = set()
-    for rid in which:
-        for v in run_rule(rules_by_id()[rid], draft_ctx):
-            if v.span:
-                out.add(draft_doc.sentence_of(v.span[0]))
-    return out
-
-
 def check_coverage(rule: Rule, ctx: Context) -> list[Violation]:
     draft_doc = _draft_doc(ctx)
     if draft_doc is None:
@@ -200,7 +186,7 @@ def check_coverage(rule: Rule, ctx: Context) -> list[Violation]:
     missing = [u for u in units if not kept(u, lemmas, share)]
     if not missing:
         return []  # the common case: every point of the draft is still there
-    removed = _removed_sentences(rule, ctx, draft_doc)
+    removed = removed_sentences(rule, Context(ctx.case, draft_doc.text))
     out: list[Violation] = []
     reported: set[int] = set(removed)
     for unit in missing:
