@@ -71,8 +71,7 @@ def test_values_json_would_change_are_not_cached(fresh) -> None:
 
 def test_an_unreadable_phrase_names_its_rule_file(fresh) -> None:
     """A support lead's typo in a lexicon is one clear error naming the file, not a traceback."""
-    from rewriter.guard.checks import run_rule
-    from rewriter.guard.context import Context
+    from rewriter.guard.context import Context, run_rule
     from rewriter.models import Case
 
     folder = fresh / "rules"
