@@ -4,7 +4,11 @@ pymorphy3, and `h2h check` on one case against the start-up of
 pymorphy3 itself. Targets (guardrails issue): the check is faster than the lemmatiser, and one
 check takes under 2.5x the pymorphy3 start-up.
 
-    python benchmarks/bench_check.py [--cases 10000] [--json out.json]
+    python benchmarks/bench_check.py [--cases 10000] [--json out.json] [--against DIR]
+
+--against DIR times an earlier checkout of h2h (`git worktree add DIR <commit>`) on the same
+cases, interleaved with this one, so "N times slower than before" is measured in one run on one
+machine state rather than read off two notes taken on different days.
 
 The cases are the labelled corpus (evals/guardrails) with amounts, ids and names varied per
 copy so that no two texts are equal: caches help only where real traffic would let them.
@@ -80,10 +84,17 @@ def make_cases(count: int, seed: int = 7) -> list[dict]:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def timed(cmd: list[str], **kw) -> float:
+def timed(cmd: list[str], root: Path | None = None) -> float:
+    """Wall time of one command; `root` runs another checkout's h2h (its folder first)."""
+    env = ENV if root is None else {**ENV, "PYTHONPATH": str(root)}
     t0 = time.perf_counter()
     subprocess.run(
-        cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, **kw
+        cmd,
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=root,
     )
     return time.perf_counter() - t0
 
@@ -94,6 +105,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=7, help="runs of the one-case timings")
     ap.add_argument("--batch-repeat", type=int, default=3, help="runs of the 10,000-case timings")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--against", type=Path, help="an earlier checkout to time on the same cases")
     args = ap.parse_args()
 
     cases = make_cases(args.cases)
@@ -106,19 +118,26 @@ def main() -> None:
         one.write_text(json.dumps(cases[0], ensure_ascii=False), "utf-8")
         h2h = [sys.executable, "-m", "rewriter.cli"]
 
+        old = args.against.resolve() if args.against else None
         timed([*h2h, "check", str(one)])  # warm-up: bytecode and the lemma table written once
+        if old:
+            timed([*h2h, "check", str(one)], old)
         # Interleaved, so a slow phase of a shared machine hits both sides alike.
-        check_runs, serial_runs, lemma_runs = [], [], []
+        check_runs, serial_runs, lemma_runs, old_runs = [], [], [], []
         for _ in range(args.batch_repeat):
             check_runs.append(timed([*h2h, "check", "--jsonl", str(jsonl)]))
             serial_runs.append(timed([*h2h, "check", "--jsonl", str(jsonl), "--jobs", "1"]))
             lemma_runs.append(timed([sys.executable, "-c", LEMMATISE, str(jsonl)]))
-        startup, single = [], []
+            if old:
+                old_runs.append(timed([*h2h, "check", "--jsonl", str(jsonl)], old))
+        startup, single, old_single = [], [], []
         for _ in range(args.repeat):
             startup.append(
                 timed([sys.executable, "-c", "import pymorphy3; pymorphy3.MorphAnalyzer()"])
             )
             single.append(timed([*h2h, "check", str(one)]))
+            if old:
+                old_single.append(timed([*h2h, "check", str(one)], old))
 
     check_s, serial_s, lemma_s = map(statistics.median, (check_runs, serial_runs, lemma_runs))
     result = {
@@ -134,6 +153,13 @@ def main() -> None:
         "check_one_case_s": round(statistics.median(single), 3),
         "one_case_vs_startup": round(statistics.median(single) / statistics.median(startup), 2),
     }
+    if old_runs:
+        old_s = statistics.median(old_runs)
+        result["against"] = str(args.against)
+        result["against_check_jsonl_s"] = round(old_s, 2)
+        result["against_cases_per_s"] = round(args.cases / old_s)
+        result["slowdown_vs_against"] = round(check_s / old_s, 3)
+        result["against_one_case_s"] = round(statistics.median(old_single), 3)
     for k, v in result.items():
         print(f"{k:22} {v}")
     ok = result["check_vs_lemmatise"] < 1 and result["one_case_vs_startup"] < 2.5
