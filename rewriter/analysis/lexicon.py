@@ -30,6 +30,8 @@ def grammar(name: str) -> frozenset[str]:
 class Word:
     kind: str  # "lemma" | "exact" | "prefix"
     values: frozenset[str]
+    # The Doc keys the word matches (`_keys_of`), computed once when it is compiled.
+    keys: frozenset[str] = frozenset()
 
     def matches(self, token: Token) -> bool:
         if self.kind == "lemma":
@@ -41,7 +43,12 @@ class Word:
 
 def _keys_of(word: Word) -> frozenset[str]:
     """The Doc keys a lemma or exact word matches (a prefix word has none)."""
-    return word.values if word.kind == "lemma" else frozenset("=" + v for v in word.values)
+    return word.keys
+
+
+def _word(kind: str, values: frozenset[str]) -> Word:
+    keys = values if kind == "lemma" else frozenset("=" + v for v in values)
+    return Word(kind, values, keys)
 
 
 def word_kind(raw: str) -> str:
@@ -68,19 +75,22 @@ def phrase_syntax_error(source: str) -> str | None:
     return None
 
 
+@cache
 def _compile_word(raw: str) -> Word:
+    """One phrase word. Cached: the same words («не», «вы», «деньги») recur across the rule
+    files' ~1,600 phrases, and a Word is immutable, so lexicons share them (start-up time)."""
     if "|" in raw:  # alternatives: one word position, any of them
         options = [_compile_word(part) for part in raw.split("|") if part]
         kinds = {w.kind for w in options}
         if len(kinds) != 1:
             raise ValueError(f"alternatives of one kind only: {raw!r}")
-        return Word(kinds.pop(), frozenset().union(*(w.values for w in options)))
+        return _word(kinds.pop(), frozenset().union(*(w.values for w in options)))
     kind = word_kind(raw)
     if kind == "exact":
-        return Word("exact", frozenset({normalise_word(raw[1:])}))
+        return _word("exact", frozenset({normalise_word(raw[1:])}))
     if kind == "prefix":
-        return Word("prefix", frozenset({normalise_word(raw[:-1])}))
-    return Word("lemma", phrase_lemmas(raw))
+        return _word("prefix", frozenset({normalise_word(raw[:-1])}))
+    return _word("lemma", phrase_lemmas(raw))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +150,10 @@ class Lexicon:
         self._by_prefix: list[tuple[str, int]] = []
         # Ordered phrases are indexed by their first word; unordered ones by their most distinctive
         # word (the anchor), so «не» or «в» does not wake every phrase that contains them.
-        self._anchor: list[int] = []
+        distinctive_at = [_anchor_of(phrase.words) for phrase in self.phrases]
+        self._anchor: list[int] = distinctive_at if any_order else [0] * len(self.phrases)
         for index, phrase in enumerate(self.phrases):
-            anchor = anchor_index(phrase) if any_order else 0
-            self._anchor.append(anchor)
-            word = phrase.words[anchor]
+            word = phrase.words[self._anchor[index]]
             if word.kind == "prefix":
                 self._by_prefix += [(value, index) for value in word.values]
             else:
@@ -162,7 +171,7 @@ class Lexicon:
         # not «в»). None when a phrase is all prefixes: then every text is looked at.
         self._by_distinctive: dict[str, list[int]] = {}
         for index, (phrase, needs) in enumerate(zip(self.phrases, self._needs, strict=True)):
-            anchor = phrase.words[anchor_index(phrase)]
+            anchor = phrase.words[distinctive_at[index]]
             if anchor.kind != "prefix":
                 distinctive = _keys_of(anchor)
             elif needs:
@@ -292,13 +301,18 @@ def _drop_overlaps(matches: list[Match]) -> list[Match]:
 
 def anchor_index(phrase: Phrase) -> int:
     """The word least likely to occur by chance: not a function word, the longest."""
+    return _anchor_of(phrase.words)
+
+
+def _anchor_of(words: tuple[Word, ...]) -> int:
+    function_words = grammar("function_words")
 
     def weight(k: int) -> tuple[bool, int]:
-        word = phrase.words[k]
-        function = word.kind == "lemma" and not word.values.isdisjoint(grammar("function_words"))
+        word = words[k]
+        function = word.kind == "lemma" and not word.values.isdisjoint(function_words)
         return (not function, min((len(v) for v in word.values), default=0))
 
-    return max(range(len(phrase.words)), key=weight)
+    return max(range(len(words)), key=weight)
 
 
 def _around(i: int, window: int, n: int) -> list[int]:
