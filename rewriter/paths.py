@@ -11,9 +11,12 @@ A team adds its own rule folders to the shipped guardrails/ (H2H_RULES, `--rules
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import json
 import os
+import re
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -124,6 +127,11 @@ def _shape(value: Any) -> str:
     return "a number" if isinstance(value, (int, float)) else "a string"
 
 
+# How many versions of each table keyed by the rule files (parsed folders, lemma tables, the
+# validation marker) the cache keeps: enough for a few teams' rule sets side by side.
+CACHE_VERSIONS = 8
+
+
 def cache_root() -> Path:
     """~/.cache/h2h (H2H_CACHE_DIR or XDG_CACHE_HOME to move it)."""
     base = os.environ.get("H2H_CACHE_DIR") or os.path.join(
@@ -132,9 +140,13 @@ def cache_root() -> Path:
     return Path(base)
 
 
-def write_cache_file(path: Path, text: str) -> None:
+def write_cache_file(path: Path, text: str, *, keep_versions: int = 0) -> None:
     """Write a file of the cache atomically (write, then rename: a concurrent reader never sees
-    half of it). A cache that cannot be written only makes the next run slower: errors pass."""
+    half of it). A cache that cannot be written only makes the next run slower: errors pass.
+
+    `keep_versions`: the file is one version of a family named `<family>-<16 hex digits>` (a
+    table keyed by a digest of the rule files): only that many of the family's newest files are
+    kept, so a support lead who edits a lexicon fifty times does not leave fifty tables behind."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -142,7 +154,32 @@ def write_cache_file(path: Path, text: str) -> None:
             fh.write(text)
         os.replace(tmp, path)
     except OSError:
-        pass
+        return
+    if keep_versions:
+        prune_versions(path, keep_versions)
+
+
+_VERSIONED = re.compile(r"(?P<family>.+)-[0-9a-f]{16}(?P<suffix>(?:\.\w+)?)")
+
+
+def prune_versions(path: Path, keep: int) -> None:
+    """Remove all but the `keep` newest files of `path`'s family (never `path` itself). A
+    process still reading a removed version only finds it gone and rebuilds it."""
+    named = _VERSIONED.fullmatch(path.name)
+    if named is None:
+        return
+    family, suffix = named["family"], named["suffix"]
+    siblings = []
+    for other in path.parent.glob(f"{glob.escape(family)}-*{suffix}"):
+        found = _VERSIONED.fullmatch(other.name)
+        if other != path and found and (found["family"], found["suffix"]) == (family, suffix):
+            try:
+                siblings.append((other.stat().st_mtime, other))
+            except OSError:
+                continue
+    for _, old in sorted(siblings, reverse=True)[max(keep - 1, 0) :]:
+        with contextlib.suppress(OSError):  # gone already, or not ours to remove
+            old.unlink()
 
 
 def prompts_dir() -> Path:
@@ -217,5 +254,5 @@ def _parsed_folder(folder: Path) -> dict[str, Any] | None:
     except (TypeError, ValueError):
         return parsed  # values JSON cannot hold (YAML dates): parse again next time
     if json.loads(text) == parsed:  # non-string keys would come back changed: not cached
-        write_cache_file(target, text)
+        write_cache_file(target, text, keep_versions=CACHE_VERSIONS)
     return parsed

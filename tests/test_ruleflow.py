@@ -360,3 +360,25 @@ def test_a_blank_text_is_nothing_to_check(capsys, tmp_path, case, said) -> None:
     code, out, err = _run(capsys, "check", _case_file(tmp_path, **case))
     assert (code, out) == (2, "")
     assert err.strip() == f"h2h: error: {said}"
+
+
+def test_cache_keeps_a_few_versions_of_each_table(tmp_path: Path) -> None:
+    """Every edit of a rule file makes a new table keyed by the files' digest; the cache keeps
+    the newest few of each family and never touches a file of another family or shape."""
+    from rewriter.paths import write_cache_file
+
+    for i in range(12):
+        path = tmp_path / f"lemmas-{i:016x}.json"
+        write_cache_file(path, "{}", keep_versions=3)
+        os.utime(path, (1_000_000 + i, 1_000_000 + i))  # distinct ages on any file system
+    (tmp_path / "guardrails-0123456789abcdef.json").write_text("{}")  # another family
+    (tmp_path / "lemmas-notes.json").write_text("{}")  # not a version: no digest
+    write_cache_file(tmp_path / "lemmas-00000000000000ff.json", "{}", keep_versions=3)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [
+        "guardrails-0123456789abcdef.json",
+        "lemmas-000000000000000a.json",
+        "lemmas-000000000000000b.json",
+        "lemmas-00000000000000ff.json",
+        "lemmas-notes.json",
+    ]

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from rewriter.analysis.morph import LEMMA_SCHEME, phrase_table, seed_lemmas
-from rewriter.paths import cache_root, rules_digest, write_cache_file
+from rewriter.paths import CACHE_VERSIONS, cache_root, rules_digest, write_cache_file
 
 
 @cache
@@ -49,4 +49,4 @@ def save() -> None:
     path = _table_path()
     if path is None:
         return
-    write_cache_file(path, json.dumps(table, ensure_ascii=False))
+    write_cache_file(path, json.dumps(table, ensure_ascii=False), keep_versions=CACHE_VERSIONS)

@@ -27,7 +27,14 @@ from pydantic import (
 )
 
 from rewriter.errors import RuleFileError
-from rewriter.paths import cache_root, folder_digest, read_yaml, rule_dirs, write_cache_file
+from rewriter.paths import (
+    CACHE_VERSIONS,
+    cache_root,
+    folder_digest,
+    read_yaml,
+    rule_dirs,
+    write_cache_file,
+)
 
 # The check kinds a rule file may name (rewriter/guard/checks.py registers one function each).
 Kind = Literal[
@@ -254,7 +261,7 @@ def is_validated(rules: tuple[Rule, ...]) -> bool:
 def mark_validated(rules: tuple[Rule, ...], folders: tuple[Path, ...]) -> None:
     """Record that `folders` passed every check (the engine calls it after the params too)."""
     _TRUSTED[id(rules)] = rules
-    write_cache_file(validated_marker(folders), "ok\n")
+    write_cache_file(validated_marker(folders), "ok\n", keep_versions=CACHE_VERSIONS)
 
 
 _EXAMPLE_DEFAULTS: dict[str, Any] = {
