@@ -353,3 +353,33 @@ def test_lost_thing_is_read_from_the_customer() -> None:
     s = analyse_thread(("Паспорт у меня украли вместе с сумкой.",))
     assert "lost_item" in s.constraints and s.constraint_objects["lost_item"] == {"паспорт"}
     assert "lost_item" not in analyse_thread(("Паспорт у меня с собой.",)).constraints
+
+
+def test_a_new_word_is_parsed_once_for_every_predicate(monkeypatch) -> None:
+    """Each predicate caches its own answer; the pymorphy3 parse under them is shared, so a word
+    first met in a batch is parsed once, not once per predicate (speed; the answers are those of
+    the same parses). A word pymorphy3 cannot read still reads as no parse at all."""
+    from rewriter.analysis import morph
+
+    word = "перезаписывающимися"  # no other test asks about it: none of the caches holds it
+    asked: list[str] = []
+    real = morph.analyzer().parse
+
+    def counting(w: str) -> list:
+        asked.append(w)
+        return real(w)
+
+    monkeypatch.setattr(morph.analyzer(), "parse", counting)
+    morph._parses.cache_clear()
+    try:
+        assert "перезаписываться" in morph.lemmas(word)
+        morph.is_imperative(word)
+        morph.is_ty_verb(word)
+        morph.is_future(word)
+        morph.part_of_speech(word)
+        morph.main_lemma(word)
+        morph.is_name(word)
+        assert asked.count(word) == 1  # (pymorphy3 asks itself about the word's parts)
+        assert morph._parse("\U00017000") == ()  # a Tangut ideograph: pymorphy3 raises
+    finally:
+        morph._parses.cache_clear()

@@ -82,3 +82,32 @@ def test_cli_jobs_output_and_summary_match(tmp_path, capsys) -> None:
     assert code == 2  # an unreadable line outranks violations
     assert len(out.splitlines()) == 300
     assert "298 cases:" in err and "2 unreadable lines" in err
+
+
+def test_a_line_pydantic_refuses_reads_as_before() -> None:
+    """Valid lines are validated straight from JSON; every other line goes the long way, so its
+    error names the problem and keeps the line's id, as it always did."""
+    from rewriter.evals.batch import check_line
+
+    def out(line: str) -> dict:
+        return json.loads(check_line(("in.jsonl", 7, line)).output)
+
+    assert out('{"id": "k", "draft": "x", "reply": "  "}') == {
+        "id": "k",
+        "ok": False,
+        "violations": [],
+        "error": "nothing to check: the reply is blank",
+    }
+    assert out("[1]")["error"] == "line 7: expected a JSON object, got list"
+    assert out('{"id": 5, "draft": "x"}') == {
+        "id": 5,
+        "ok": False,
+        "violations": [],
+        "error": "line 7: id: Input should be a valid string",
+    }
+    assert out("{broken")["error"].startswith("in.jsonl:7: invalid JSON: ")
+    # A lone surrogate: pydantic's JSON reader refuses it, Python's reads it; checked all the same.
+    assert out('{"id": "s", "draft": "Вернём деньги \\ud83d завтра."}')["id"] == "s"
+    # Duplicate keys: the last one counts, as json.loads has it.
+    dup = check_line(("in.jsonl", 8, '{"draft": "Привет", "draft": "Вернём деньги завтра."}'))
+    assert dup.excerpt == "Вернём деньги завтра."

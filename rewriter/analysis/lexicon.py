@@ -219,6 +219,9 @@ class Lexicon:
         }
 
     def find(self, doc: Doc, *, sentences: Sequence[int] | None = None) -> list[Match]:
+        prefilter = self._prefilter
+        if prefilter is not None and prefilter.isdisjoint(doc.keys):
+            return []  # what `possible` finds first, without a call: most texts stop here
         keys, prefixes = self._keys, self._by_prefix
         viable = self.possible(doc)  # None: every phrase may be there
         if viable is not None and not viable:

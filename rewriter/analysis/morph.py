@@ -36,14 +36,23 @@ _KNOWN: dict[str, frozenset[str]] = {}
 _NEW_PHRASE_WORDS: dict[str, frozenset[str]] = {}
 
 
-def _parse(word: str) -> list[Any]:
+@lru_cache(maxsize=100_000)
+def _parses(word: str) -> tuple[Any, ...]:
+    """pymorphy3's parses of a normalised word, asked once per word. Every predicate below keeps
+    a cache of its own answer, so without this one a new word was parsed again by each of them
+    (a word of a batch's text was parsed 2-10 times). A word pymorphy3 cannot read raises, as
+    `analyzer().parse` does: lru_cache keeps no exception, so the caller decides."""
+    return tuple(analyzer().parse(word))
+
+
+def _parse(word: str) -> tuple[Any, ...]:
     """pymorphy3's parses; none for a word it cannot read. Its shape check asks `unicodedata`
     for every letter's name and raises on letters without one (found by schemathesis: a Tangut
     ideograph in a fact made `h2h check` crash)."""
     try:
-        return list(analyzer().parse(word))
+        return _parses(word)
     except ValueError:
-        return []
+        return ()
 
 
 @lru_cache(maxsize=200_000)
@@ -84,7 +93,7 @@ _DIMINUTIVE = (
 LEMMA_SCHEME = 3  # bump when the lemma set of a word changes: the on-disk table is keyed by it
 
 
-def _diminutive_base(parses: list[Any], *, strict: bool = False) -> str | None:
+def _diminutive_base(parses: tuple[Any, ...], *, strict: bool = False) -> str | None:
     """The base of a diminutive noun. Lemma matching takes an unknown base too («промокодик» →
     «промокод», a word only the rule files know); `strict` asks for a dictionary noun."""
     for parse in parses[:2]:
@@ -105,7 +114,7 @@ def _diminutive_base(parses: list[Any], *, strict: bool = False) -> str | None:
 @lru_cache(maxsize=4096)
 def _is_noun(word: str) -> bool:
     return analyzer().word_is_known(word) and any(
-        "NOUN" in p.tag and p.normal_form == word for p in analyzer().parse(word)
+        "NOUN" in p.tag and p.normal_form == word for p in _parses(word)
     )
 
 
@@ -115,7 +124,7 @@ def diminutive_base(word: str) -> str | None:
     w = normalise_word(word)
     if not w.isalpha():
         return None
-    return _diminutive_base(analyzer().parse(w), strict=True)
+    return _diminutive_base(_parses(w), strict=True)
 
 
 def phrase_lemmas(word: str) -> frozenset[str]:
@@ -144,12 +153,12 @@ def phrase_table() -> dict[str, list[str]]:
     return {w: sorted(ls) for w, ls in merged.items()}
 
 
-def _verb_parses(word: str) -> list[Any]:
+def _verb_parses(word: str) -> tuple[Any, ...]:
     """pymorphy3's parses of a word that could be a verb; none for digits and codes, which
     spares pymorphy3 every amount and id of a text."""
     if not word.replace("-", "").isalpha():
-        return []
-    return list(_parse(normalise_word(word)))
+        return ()
+    return _parse(normalise_word(word))
 
 
 # The grammeme sets the named predicates below ask `has_grammemes` about: one matcher, one cache.
@@ -268,7 +277,7 @@ def part_of_speech(word: str) -> str:
     «is this a predicate / a content word», where the likely reading is what the reader sees."""
     if not word.replace("-", "").isalpha():
         return ""
-    parses = analyzer().parse(normalise_word(word))
+    parses = _parses(normalise_word(word))
     return str(parses[0].tag.POS or "") if parses else ""
 
 
@@ -277,7 +286,7 @@ def main_lemma(word: str) -> str:
     """The lemma of the most likely parse: one key per word where a set would over-match."""
     if not word.replace("-", "").isalpha():
         return normalise_word(word)
-    parses = analyzer().parse(normalise_word(word))
+    parses = _parses(normalise_word(word))
     return parses[0].normal_form.replace("ё", "е") if parses else normalise_word(word)
 
 
