@@ -27,6 +27,7 @@ from rewriter.models import Case, parse_case
 
 # Below this many lines the start of the workers costs more than they save.
 PARALLEL_FROM = 1000
+WARM_LINES = 16  # input lines the parent checks before it forks the workers (see _warm_up)
 _CHUNK = 64  # the smallest chunk; long files get larger ones (see `_chunk_size`)
 
 
@@ -146,7 +147,7 @@ def checking(
     size = _chunk_size(len(items), workers)
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
     if workers > 1:
-        _warm_up()  # once, before the fork, so no worker repeats it
+        _warm_up(items[:WARM_LINES])  # once, before the fork, so no worker repeats it
     # A batch allocates millions of short-lived, acyclic objects: move what exists out of the
     # collector's way (and, forked, out of the way of copy-on-write) and let it run rarely.
     gc.freeze()
@@ -167,6 +168,24 @@ def _chunk_size(lines: int, workers: int) -> int:
     return max(_CHUNK, min(400, lines // (workers * 16)))
 
 
-def _warm_up() -> None:
-    """Load the analyzer, rules and lexicons by checking one small case."""
-    check(Case.model_validate({"draft": "Спасибо за обращение, вернём деньги завтра."}))
+# A case every rule reads (a thread, facts, a draft and its rewrite): the lexicons and patterns
+# of rules that compare a reply with its draft are compiled only when such a case comes.
+_WARM_CASE = {
+    "thread": [
+        {"author": "customer", "name": "Анна", "text": "Здравствуйте! Списали 500 ₽ дважды."},
+        {"author": "agent", "text": "Анна, здравствуйте! Проверяю."},
+    ],
+    "facts": ["Повторное списание 500 ₽ 12.03", "Возврат до 5 рабочих дней"],
+    "draft": "Вернём 500 ₽ на карту в течение 5 рабочих дней. Пришлите, пожалуйста, номер заявки.",
+    "reply": "Анна, вернём 500 ₽ в течение 5 рабочих дней — пришлите, пожалуйста, номер заявки.",
+}
+
+
+def _warm_up(sample: Sequence[tuple[str, int, str]] = ()) -> None:
+    """Load the analyzer, rules and lexicons before the workers fork, so no worker compiles
+    them again: a case every rule reads, then the first lines of the input itself (whatever
+    they need compiled, the rest of a file of the same kind needs too). Their results are
+    thrown away: each line is checked again, in order, by a worker."""
+    check(Case.model_validate(_WARM_CASE))
+    for item in sample:
+        check_line(item)
