@@ -92,7 +92,10 @@ def compile_pattern(pattern: str) -> re.Pattern[str] | regex.Pattern[str]:
         return regex.compile(pattern)
 
 
+@cache
 def style_pattern(name: str) -> re.Pattern[str] | regex.Pattern[str]:
+    # Kept like the vocabularies above: called for every text (facts reads list markers), where
+    # re-reading the lexicon file's merged data meant a look at os.environ each time.
     return compile_pattern(raw("situation")["style"][name])
 
 
