@@ -120,6 +120,8 @@ def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
     matches = find_with_exceptions(
         ctx.doc, lexicon_of(rule, "lexicon"), lexicon_of(rule, "exceptions")
     )
+    if not matches and not p.get("patterns"):
+        return []  # the common case: no phrase and no pattern, nothing to report
     evidence = None
     if matches and p.get("when"):  # the thread is read only when the reply says something
         evidence = getattr(ctx.situation, p["when"])
@@ -352,10 +354,12 @@ def _unsupported(
     """The claimed keys no source states. Sources are read in order (the draft first) and only
     until every claim is found."""
     pending = set(claims)
+    if not pending:
+        return pending  # before the first source is asked for: it may read the whole thread
     for text in sources:
+        pending -= keys_of(text)
         if not pending:
             break
-        pending -= keys_of(text)
     return pending
 
 
