@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
+from operator import attrgetter
 from typing import NamedTuple
 
 from rewriter.analysis.morph import is_name, name_lemma
-from rewriter.analysis.text import analyse
+from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.vocab import raw, style_pattern
 
 EMAIL = _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -140,7 +141,8 @@ def _phone_key(text: str) -> str:
 
 
 def _parse_number(whole: str, frac: str | None) -> float:
-    value = float("".join(ch for ch in whole if ch.isdigit()))
+    # Most numbers are one run of digits; only «15 000» needs its spaces taken out.
+    value = float(whole if whole.isdigit() else "".join(ch for ch in whole if ch.isdigit()))
     if frac:
         value = float(f"{int(value)}.{frac}")
     return value
@@ -158,7 +160,7 @@ def extract_facts(text: str) -> tuple[Fact, ...]:
 
     # Each pattern runs only where its tell-tale character occurs: most texts have no «@», no
     # «:» between digits and no web address, and a third of them no digit at all.
-    digits = _DIGIT.search(text) is not None
+    first_digit = _DIGIT.search(text)
     emails = _EMAIL.finditer(text) if "@" in text else ()
     urls = _URL.finditer(text) if _URL_HINT.search(text) else ()
     for m in emails:
@@ -168,14 +170,17 @@ def extract_facts(text: str) -> tuple[Fact, ...]:
             continue
         url = m.group().rstrip(_TRAILING)
         add("url", _url_key(url), m.start(), m.start() + len(url))
-    if digits:
+    doc = analyse(text)
+    if first_digit is not None:
         # «1)», «2.» numbering a list are no numbers of the message (tone-overshoot reads the
         # same pattern: they are no smileys either).
         spans += [m.span() for m in style_pattern("list_marker").finditer(text)]
-        _digit_facts(text, add, spans)
-    _word_dates(text, add, spans)
-    _word_times(text, add, spans)
-    for m in _NUMBER.finditer(text) if digits else ():
+        _digit_facts(text, add, spans, first_digit.start())
+    _word_dates(text, doc, add, spans)
+    _word_times(doc, add, spans)
+    # A number starts with a digit: the scan starts at the first one (the look-behind still sees
+    # the text before it), which is most of a text that names one number near its end.
+    for m in _NUMBER.finditer(text, first_digit.start()) if first_digit is not None else ():
         if _claimed(spans, m.start(), m.end()):
             continue
         if (  # a long number only: most texts never look for an account word
@@ -197,28 +202,40 @@ def extract_facts(text: str) -> tuple[Fact, ...]:
             value *= multiplier[0]
             end = multiplier[1]
         add("num", number_key(value), m.start(), end)
-    _word_numbers(text, add, spans)
-    _names(text, add, spans)
-    facts.sort(key=lambda f: f.start)
+    _word_numbers(doc, add, spans)
+    _names(doc, add, spans)
+    facts.sort(key=_START)
     return tuple(facts)
 
 
-def _digit_facts(text: str, add, spans) -> None:
+_START = attrgetter("start")
+
+
+def _run_start(text: str, index: int) -> int:
+    """Where the run of word characters and hyphens holding text[index] begins."""
+    while index > 0 and (text[index - 1].isalnum() or text[index - 1] in "_-"):
+        index -= 1
+    return index
+
+
+def _digit_facts(text: str, add, spans, first: int) -> None:
     """Cards, phones, numeric dates, clock times and ids: all need a digit (a card 13 of them,
-    a phone 11)."""
+    a phone 11). Every one of these patterns starts at a digit (a phone at «+» right before
+    one, an id at the start of the word that holds one), so each scan starts at the first digit
+    of the text (`first`) or the word around it: nothing before can match."""
     count = sum(map(text.count, "0123456789"))
-    for m in CARD.finditer(text) if count >= 13 else ():
+    for m in CARD.finditer(text, first) if count >= 13 else ():
         digits = "".join(ch for ch in m.group() if ch.isdigit())
         if 13 <= len(digits) <= 19 and luhn_ok(digits) and not _claimed(spans, m.start(), m.end()):
             add("card", "card:" + digits, m.start(), m.end())
-    for m in _PHONE.finditer(text) if count >= 11 else ():
+    for m in _PHONE.finditer(text, max(0, first - 1)) if count >= 11 else ():
         if not _claimed(spans, m.start(), m.end()):
             add("phone", _phone_key(m.group()), m.start(), m.end())
-    for m in _DATE_ISO.finditer(text) if "-" in text else ():
+    for m in _DATE_ISO.finditer(text, first) if "-" in text else ():
         month, day = int(m.group(2)), int(m.group(3))
         if 1 <= day <= 31 and 1 <= month <= 12 and not _claimed(spans, m.start(), m.end()):
             add("date", f"date:{month:02d}-{day:02d}", m.start(), m.end())
-    for m in _DATE_NUM.finditer(text) if "." in text else ():
+    for m in _DATE_NUM.finditer(text, first) if "." in text else ():
         if _claimed(spans, m.start(), m.end()):
             continue
         day, month = int(m.group(1)), int(m.group(2))
@@ -226,10 +243,10 @@ def _digit_facts(text: str, add, spans) -> None:
         looks_like_date = m.group(3) is not None or len(m.group(2)) == 2
         if looks_like_date and 1 <= day <= 31 and 1 <= month <= 12:
             add("date", f"date:{month:02d}-{day:02d}", m.start(), m.end())
-    for m in _TIME.finditer(text) if ":" in text else ():
+    for m in _TIME.finditer(text, first) if ":" in text else ():
         if not _claimed(spans, m.start(), m.end()):
             add("time", f"time:{int(m.group(1)):02d}:{m.group(2)}", m.start(), m.end())
-    for m in _ID.finditer(text):
+    for m in _ID.finditer(text, _run_start(text, first)):
         if _claimed(spans, m.start(), m.end()) or _ORDINAL_SUFFIX.match(m.group()):
             continue
         add("id", "id:" + m.group().upper().replace("Ё", "Е"), m.start(), m.end())
@@ -251,9 +268,8 @@ def _multiplier_after(text: str, end: int) -> tuple[float, int] | None:
     return None
 
 
-def _word_dates(text: str, add, spans) -> None:
+def _word_dates(text: str, doc: Doc, add, spans) -> None:
     """«12 марта», «5-го апреля» → date keys."""
-    doc = analyse(text)
     months = month_numbers()
     if not doc.may_contain(_month_keys()):
         return
@@ -274,11 +290,10 @@ _DAY_PARTS = {"утра": 0, "дня": 12, "вечера": 12, "ночи": 0}
 _DAY_PART_KEYS = frozenset({"=" + w for w in _DAY_PARTS} | {"полдень", "полночь"})
 
 
-def _word_times(text: str, add, spans) -> None:
+def _word_times(doc: Doc, add, spans) -> None:
     """Clock times in words: «в десять утра» = 10:00, «до двух часов дня» = 14:00, «в 9 вечера»
     = 21:00; «полдень», «полночь». The key is that of «10:00»: either spelling supports the
     other."""
-    doc = analyse(text)
     if not doc.may_contain(_DAY_PART_KEYS):
         return
     toks = doc.tokens
@@ -315,13 +330,12 @@ def _word_times(text: str, add, spans) -> None:
         add("time", f"time:{hour:02d}:00", word.start, tok.end)
 
 
-def _word_numbers(text: str, add, spans) -> None:
+def _word_numbers(doc: Doc, add, spans) -> None:
     """Numbers written in words: «трёх» → 3, «пятнадцать тысяч» → 15000, «полчаса» → 30."""
-    cardinals, ordinals, multipliers, weak, fused = _numbers_vocab()
     number_words = _number_words()
-    doc = analyse(text)
     if not doc.may_contain(number_words):
         return
+    cardinals, ordinals, multipliers, weak, fused = _numbers_vocab()
     units = _unit_lemmas()
     toks = doc.tokens
     i = 0
@@ -382,11 +396,17 @@ def _word_numbers(text: str, add, spans) -> None:
         i += 1
 
 
-def _names(text: str, add, spans) -> None:
-    for tok in analyse(text).tokens:
-        capitalised = tok.text[:1].isupper() and tok.text.isalpha() and len(tok.text) > 2
-        if capitalised and not _claimed(spans, tok.start, tok.end) and is_name(tok.text):
-            add("name", "name:" + name_lemma(tok.text), tok.start, tok.end)
+def _names(doc: Doc, add, spans) -> None:
+    for tok in doc.tokens:
+        word = tok.text  # a capital first: most words are out after one test
+        if (
+            word[0].isupper()
+            and len(word) > 2
+            and word.isalpha()
+            and not _claimed(spans, tok.start, tok.end)
+            and is_name(word)
+        ):
+            add("name", "name:" + name_lemma(word), tok.start, tok.end)
 
 
 def _equivalent_keys(text: str) -> set[str]:

@@ -14,6 +14,8 @@ from rewriter.analysis.lexicon import find_with_exceptions
 from rewriter.analysis.morph import is_ty_verb
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.vocab import (
+    constraint_index,
+    constraint_keys,
     constraint_lexicons,
     constraint_object_classes,
     situation_exceptions,
@@ -75,8 +77,21 @@ class Situation:
     def constraints(self) -> dict[str, str]:
         """Constraint id → the customer's sentence («приложение не открывается»)."""
         found: dict[str, str] = {}
-        for cid, lexicon in constraint_lexicons().items():
-            for doc in reversed(self.docs):
+        # Each message is looked at only by the constraints whose words it holds (most hold none):
+        # a lexicon finds nothing in a Doc whose keys miss its prefilter.
+        lexicons = constraint_lexicons()
+        index, keys = constraint_index(), constraint_keys()
+        if index is None or keys is None:
+            possible = [frozenset(lexicons)] * len(self.docs)
+        else:
+            possible = [{c for k in d.keys & keys for c in index[k]} for d in self.docs]
+        wanted = set().union(*possible)
+        for cid, lexicon in lexicons.items():
+            if cid not in wanted:
+                continue
+            for doc, cids in zip(reversed(self.docs), reversed(possible), strict=True):
+                if cid not in cids:
+                    continue
                 hits = lexicon.find(doc)
                 if hits:
                     found[cid] = _evidence(doc, hits[0].start)

@@ -78,6 +78,12 @@ def _trigger_keys() -> frozenset[str]:
 
 
 @cache
+def _duration_keys() -> frozenset[str]:
+    """Lemmas a duration needs: a unit, or «полчаса»."""
+    return _unit_set() | {"полчаса"}
+
+
+@cache
 def _month_parts() -> dict[str, str]:
     return dict(raw("time").get("month_parts", {}))
 
@@ -196,10 +202,16 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
             key = f"time:{int(m.group(hour)):02d}:{m.group(minute) or '00'}"
             add(key, m.start(cue), m.end(minute) if m.group(minute) else m.end(hour))
 
+    # Each pass below looks only for words of its own list; a text without any of them (the
+    # Doc's keys hold every lemma of every word) has nothing for that pass to find.
+    keys = doc.keys
     number_facts = [f for f in extract_facts(text) if f.kind == "num"]
     number_facts += _approximate_counts(doc)
     dated_spans = [(f.start, f.end) for f in dated]
-    for i, tok in enumerate(toks):
+    duration_keys = _duration_keys()
+    for i, tok in enumerate(toks if not keys.isdisjoint(duration_keys) else ()):
+        if tok.lemmas.isdisjoint(duration_keys):
+            continue
         if "полчаса" in tok.lemmas:
             add(duration_key(30, "минута", None), tok.start, tok.end)
             continue
@@ -242,7 +254,8 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
                 )
 
     parts, months = _month_parts(), month_numbers()
-    for i, tok in enumerate(toks[:-1]):
+    month_parts = not keys.isdisjoint(parts) and not keys.isdisjoint(months)
+    for i, tok in enumerate(toks[:-1] if month_parts else ()):
         part = next((parts[lm] for lm in tok.lemmas if lm in parts), None)
         month = next((months[lm] for lm in toks[i + 1].lemmas if lm in months), None)
         if part is None or month is None:
@@ -251,13 +264,13 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
         if cue is not None or not require_cue:
             add(f"month:{part}:{month:02d}", tok.start if cue is None else cue, toks[i + 1].end)
 
-    for i, tok in enumerate(toks):
-        days = tok.lemmas & weekday_set
-        if days:
-            day = min(days)
-            cue = _cue_start(doc, i, cue_spans)
-            if cue is not None or not require_cue:
-                add(f"weekday:{day}", tok.start if cue is None else cue, tok.end)
+    for i, tok in enumerate(toks if not keys.isdisjoint(weekday_set) else ()):
+        if tok.lemmas.isdisjoint(weekday_set):
+            continue
+        day = min(tok.lemmas & weekday_set)
+        cue = _cue_start(doc, i, cue_spans)
+        if cue is not None or not require_cue:
+            add(f"weekday:{day}", tok.start if cue is None else cue, tok.end)
 
     for fact in dated:
         index = next((k for k, t in enumerate(toks) if t.start >= fact.start), None)

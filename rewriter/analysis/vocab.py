@@ -61,6 +61,27 @@ def constraint_lexicons() -> dict[str, Lexicon]:
 
 
 @cache
+def constraint_index() -> dict[str, frozenset[str]] | None:
+    """Doc key → the constraints whose lexicon that key may wake (each lexicon's prefilter): a
+    customer message is looked at only by the constraints of the words it holds. None when a
+    constraint's phrase of prefixes alone makes every text a candidate."""
+    index: dict[str, set[str]] = {}
+    for cid, lexicon in constraint_lexicons().items():
+        if lexicon.prefilter is None:
+            return None
+        for key in lexicon.prefilter:
+            index.setdefault(key, set()).add(cid)
+    return {key: frozenset(cids) for key, cids in index.items()}
+
+
+@cache
+def constraint_keys() -> frozenset[str] | None:
+    """The keys of `constraint_index` as a set: intersected with a Doc's keys in C."""
+    index = constraint_index()
+    return None if index is None else frozenset(index)
+
+
+@cache
 def constraint_object_classes() -> dict[str, frozenset[str]]:
     """Constraint id → the lemmas that can name the lacking thing (situation.yaml)."""
     from rewriter.analysis.morph import phrase_lemmas
@@ -92,7 +113,10 @@ def compile_pattern(pattern: str) -> re.Pattern[str] | regex.Pattern[str]:
         return regex.compile(pattern)
 
 
+@cache
 def style_pattern(name: str) -> re.Pattern[str] | regex.Pattern[str]:
+    # Kept like the vocabularies above: called for every text (facts reads list markers), where
+    # re-reading the lexicon file's merged data meant a look at os.environ each time.
     return compile_pattern(raw("situation")["style"][name])
 
 

@@ -32,6 +32,7 @@ from rewriter.analysis.morph import (
     is_other_person_verb,
     is_ty_verb,
     name_lemma,
+    normalise_word,
 )
 from rewriter.analysis.requests import request_sentences
 from rewriter.analysis.text import Doc, analyse, is_sentence_start
@@ -113,10 +114,14 @@ class PhrasesParams(Params):
 
 def check_phrases(rule: Rule, ctx: Context) -> list[Violation]:
     p = rule.params
+    if p.get("when") and not ctx.situation.customer_texts:
+        return []  # every flag of the thread is raised by a customer's message: none, no flag
     hits: list[tuple[int, int]] = []
     matches = find_with_exceptions(
         ctx.doc, lexicon_of(rule, "lexicon"), lexicon_of(rule, "exceptions")
     )
+    if not matches and not p.get("patterns"):
+        return []  # the common case: no phrase and no pattern, nothing to report
     evidence = None
     if matches and p.get("when"):  # the thread is read only when the reply says something
         evidence = getattr(ctx.situation, p["when"])
@@ -349,10 +354,12 @@ def _unsupported(
     """The claimed keys no source states. Sources are read in order (the draft first) and only
     until every claim is found."""
     pending = set(claims)
+    if not pending:
+        return pending  # before the first source is asked for: it may read the whole thread
     for text in sources:
+        pending -= keys_of(text)
         if not pending:
             break
-        pending -= keys_of(text)
     return pending
 
 
@@ -844,15 +851,16 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
         playful, sad, shouting = [], [], []
     else:
         playful, sad, shouting = _style_markers(text)
-    lexical = {
-        key: lexicon_of(rule, key).find(doc)
-        for key in ("jokes", "pet_names", "diminutives", "slang")
-    }
-    informal_you = [(m.start, m.end) for m in situation_lexicon("informal_you").find(doc)]
-    informal_you += [
-        (t.start, t.end) for t in doc.tokens if t.norm.endswith(_TY_ENDINGS) and is_ty_verb(t.text)
-    ]
-    informal_greeting = situation_lexicon("informal_greeting").find(doc)
+    # Most replies hold no word of any of the six lexicons: one set test says so (see
+    # _register_keys) and not one of them is looked at.
+    keys = _register_keys(rule)
+    words = keys is None or not doc.keys.isdisjoint(keys)
+    lexical = {key: lexicon_of(rule, key).find(doc) if words else [] for key in _LEXICAL}
+    informal_you = (
+        [(m.start, m.end) for m in situation_lexicon("informal_you").find(doc)] if words else []
+    )
+    informal_you += [(t.start, t.end) for t in doc.tokens if _ty_word(t.text)]
+    informal_greeting = situation_lexicon("informal_greeting").find(doc) if words else []
     derived = _derived_tenderness(rule, doc)
     if not (
         playful
@@ -908,6 +916,48 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
     return out
 
 
+_LEXICAL = ("jokes", "pet_names", "diminutives", "slang")
+
+
+@lru_cache(maxsize=50_000)
+def _ty_word(word: str) -> bool:
+    """A verb addressed to «ты» (the ending first, pymorphy3 only then), remembered per word."""
+    return normalise_word(word).endswith(_TY_ENDINGS) and is_ty_verb(word)
+
+
+def _register_keys(rule: Rule) -> frozenset[str] | None:
+    """Doc keys of which a reply must hold one for any of the register's lexicons to match: the
+    union of their prefilters (Lexicon.possible finds nothing in a Doc whose keys miss a
+    lexicon's prefilter). None when a phrase of prefixes alone makes every text a candidate."""
+
+    def build() -> frozenset[str] | None:
+        lexicons = [lexicon_of(rule, key) for key in _LEXICAL]
+        lexicons += [situation_lexicon("informal_you"), situation_lexicon("informal_greeting")]
+        filters = [lexicon.prefilter for lexicon in lexicons]
+        if any(f is None for f in filters):
+            return None
+        return frozenset().union(*filters)
+
+    return compiled(rule, "register:keys", build)
+
+
+def _tender_ending(rule: Rule) -> Callable[[str], bool]:
+    """Whether a word (its norm) is long enough and ends like a diminutive or an endearing
+    address: one ending test over both lists, remembered per word (a reply's words are mostly
+    the same few thousand)."""
+
+    def build() -> Callable[[str], bool]:
+        endings = _DIMINUTIVE_ENDINGS + tuple(rule.params.get("endearing_suffixes", []))
+
+        @lru_cache(maxsize=50_000)
+        def tender(norm: str) -> bool:
+            return len(norm) >= 5 and norm.endswith(endings)
+
+        return tender
+
+    return compiled(rule, "register:tender", build)
+
+
 def _derived_tenderness(rule: Rule, doc: Doc) -> list[tuple[str, int, int, str]]:
     """Diminutives and pet names by their form, not a list: a noun with a diminutive suffix
     whose base the dictionary knows («скидочка», «возвратик»), and an animate noun with an
@@ -916,14 +966,11 @@ def _derived_tenderness(rule: Rule, doc: Doc) -> list[tuple[str, int, int, str]]
     if not rule.params.get("derived_diminutives"):
         return []
     toks = doc.tokens
-    suffixes = tuple(rule.params.get("endearing_suffixes", []))
-    candidates = [
-        i
-        for i, t in enumerate(toks)
-        if len(t.norm) >= 5 and (t.norm.endswith(_DIMINUTIVE_ENDINGS) or t.norm.endswith(suffixes))
-    ]
+    tender = _tender_ending(rule)
+    candidates = [i for i, t in enumerate(toks) if tender(t.norm)]
     if not candidates:
         return []
+    suffixes = tuple(rule.params.get("endearing_suffixes", []))
     out = []
     skip = {(m.start, m.end) for m in lexicon_of(rule, "not_diminutives").find(doc)}
     for i in candidates:
