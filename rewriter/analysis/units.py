@@ -157,11 +157,20 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
             drafts.append((kind, sent, keys, numbers, steps))
     # A word several units share names the topic («посылка»), not the point of any one of them:
     # a unit is judged by its own words when it has enough of them.
-    indexes = [KinIndex(lemma for _, k in ks for lemma in k) for _, _, ks, _, _ in drafts]
+    # A lone unit has no others to share words with: no index to build (its own words are all
+    # of its words).
+    indexes = (
+        [KinIndex(lemma for _, k in ks for lemma in k) for _, _, ks, _, _ in drafts]
+        if len(drafts) > 1
+        else []
+    )
     for n, (kind, sent, keys, numbers, steps) in enumerate(drafts):
-        others = [index for m, index in enumerate(indexes) if m != n]
-        own = [(i, k) for i, k in keys if not any(o.has_kin(a) for o in others for a in k)]
-        chosen = own if len(own) >= reader.min_keys else keys
+        chosen = keys
+        if indexes:
+            others = [index for m, index in enumerate(indexes) if m != n]
+            own = [(i, k) for i, k in keys if not any(o.has_kin(a) for o in others for a in k)]
+            if len(own) >= reader.min_keys:
+                chosen = own
         units.append(
             Unit(
                 kind=kind,
