@@ -9,7 +9,14 @@ import pytest
 from rewriter import Case, rewrite
 from rewriter.analysis.language import analyse_language, customer_language, sentence_language
 from rewriter.analysis.ngrams import NgramIndex
-from rewriter.analysis.replyform import dangling_end, repeated_stretch, unbalanced, voice
+from rewriter.analysis.replyform import (
+    content_tokens,
+    dangling_end,
+    more_content_than,
+    repeated_stretch,
+    unbalanced,
+    voice,
+)
 from rewriter.analysis.text import analyse
 from rewriter.analysis.wrapper import json_dump, label_pattern, paragraphs, strip_quotes
 from rewriter.guard.engine import violations_for
@@ -119,6 +126,10 @@ CLAUSE = ["что", "чтобы", "если", "когда", "и", "а", "но"]
         ("Проверили, что", True),
         ("Проверили: заявка в работе, так что инженер", True),
         ("Шаги:\n1. Откройте приложение.\n2.", True),
+        ("Шаги:\n1) Откройте приложение.\n2)", True),
+        ("Что сделать:\n- откройте приложение;\n-", True),
+        ("Скидка составит 15.", False),  # a number before the period, not a list item
+        ("По вашей заявке...", True),
         ("По вашей заявке…", True),
         ("Курьер уже едет…", False),
         ("Уже отправили, проверяйте", False),
@@ -144,6 +155,8 @@ def test_a_word_or_link_cut_short_is_read_against_the_draft() -> None:
         ("Простите :( Уже чиним))", False),
         ("Варианты: 1) вернуть; 2) обменять.", False),
         ("Раздел «Профиль» (вверху).", False),
+        ('Нажмите кнопку "Далее', True),
+        ("Нажмите кнопку Далее.", False),  # no quote or bracket at all
     ],
 )
 def test_unbalanced(text: str, open_: bool) -> None:
@@ -155,6 +168,16 @@ def test_repeated_stretch() -> None:
     assert repeated_stretch(analyse(f"{twice}\n\n{twice[:66]}"))
     assert repeated_stretch(analyse("Всё готово. Заявка закрыта. Всё готово."), sentence_words=2)
     assert repeated_stretch(analyse(twice)) is None
+    assert repeated_stretch(analyse("Да. Да. Да. Да."), sentence_words=1)
+
+
+def test_content_is_counted_only_as_far_as_the_limit() -> None:
+    doc = analyse("Здравствуйте, Анна! Заказ передан курьеру сегодня.")
+    filler, names = frozenset({"здравствуйте"}), frozenset({"анна"})
+    said = content_tokens(doc, filler, names)
+    assert [t.text for t in said] == ["Заказ", "передан", "курьеру", "сегодня"]
+    assert more_content_than(doc, filler, names, 3)
+    assert not more_content_than(doc, filler, names, 4)
 
 
 def test_voice_weighs_the_customer_against_the_company() -> None:

@@ -54,6 +54,10 @@ class ClaimReader:
     # Classes a company commitment answers yes: «перерасчёт не положен» → «перерасчёт сделаем».
     commitment_classes: frozenset[str] = frozenset()
     pole_keys: frozenset[str] = frozenset()  # every content word of every pole, as Doc keys
+    # The union of the pole lexicons' prefilters (None when one looks at every text): a text
+    # holding none of it holds no status word, and each class's lexicon is asked only when the
+    # text holds a key of its own prefilter.
+    pole_filter: frozenset[str] | None = None
 
     @staticmethod
     def build(
@@ -83,8 +87,11 @@ class ClaimReader:
             if word.values.isdisjoint(function_words)
             for key in (word.values if word.kind == "lemma" else {"=" + v for v in word.values})
         )
+        filters = [lexicon.prefilter for lexicon in lexicons]
+        pole_filter = None if None in filters else frozenset().union(*filters)
         return ClaimReader(
             poles=tuple(lexicons),
+            pole_filter=pole_filter,
             stop_predicates=frozenset(stop_predicates),
             irrealis=frozenset(irrealis),
             not_negating=frozenset(not_negating),
@@ -235,7 +242,11 @@ def read_claims(doc: Doc, reader: ClaimReader, wanted: frozenset[str] | None = N
     stop = reader.stop_predicates
     taken: set[int] = set()
     spans: list[tuple[int, int, str, bool]] = []
+    # Exact: `find` returns nothing for a text with no key of the lexicon's prefilter.
+    present = None if reader.pole_filter is None else doc.keys & reader.pole_filter
     for lexicon in reader.poles:
+        if present is not None and present.isdisjoint(lexicon.prefilter or ()):
+            continue
         for m in lexicon.find(doc):
             extra = m.phrase.extra or {}
             spans.append((m.first, m.last, "class:" + extra["cls"], bool(extra["positive"])))
@@ -263,11 +274,13 @@ def read_claims(doc: Doc, reader: ClaimReader, wanted: frozenset[str] | None = N
         if negator is not None and negator > last:
             used.add(negator)
         read.append((first, last, key, pole, negator is not None))
-    nouns = _Nouns(doc, clauses, taken)
+    nouns: _Nouns | None = None  # read only when some claim is kept
     claims: list[Claim] = []
     for first, last, key, pole, negated in read:
         if first in used or (wanted is not None and key not in wanted):
             continue
+        if nouns is None:
+            nouns = _Nouns(doc, clauses, taken)
         sent = tokens[first].sent
         claims.append(
             Claim(

@@ -8,8 +8,9 @@ combines them with the word lists of its rule file.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from rewriter.analysis.morph import (
     first_person_plural,
@@ -23,7 +24,8 @@ from rewriter.analysis.vocab import style_pattern
 Span = tuple[int, int]
 
 _END_PUNCT = re.compile(r"[.!?…)»\"'\]:;]\s*$|[\U0001F000-\U0001FAFF\u2600-\u27BF]\s*$")
-_ELLIPSIS_END = re.compile(r"(?:…|\.{3,})\s*$")
+# «…» or «...» at the end: of a text stripped on the right, what `str.endswith` tells.
+_ELLIPSIS_ENDS = ("…", "...")
 _LIST_MARKER_END = re.compile(r"(?:^|\n)\s*(?:\d{1,2}[.)]|[-•*–—])\s*$")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*", re.IGNORECASE)
 _NO_PUNCT = str.maketrans(dict.fromkeys(".,!?…:;—–-«»\"'()", " "))
@@ -32,10 +34,18 @@ _WORDS = re.compile(r"[^\W_]+")
 # Brackets that are smileys («:(», «))», «;-)») or list numbers («1)») are not brackets.
 _SMILEY = re.compile(r"[:;=]-?[()]+|\){2,}|\({2,}|(?<=\s)\)(?=\s|$)|\b[a-zа-яё]\)")
 _PAIRS = (("«", "»"), ("(", ")"), ("[", "]"), ("{", "}"), ("“", "”"))
+# Every mark `unbalanced` counts: a text with none of them is balanced.
+_PAIR_MARK = re.compile(r"[«»()\[\]{}“”\"`]")
+# The last character of a text (stripped on the right) that ends with a list marker
+# (_LIST_MARKER_END): a bullet, or «.» / «)» after a digit. Any other text need not be searched.
+_BULLET_LAST = frozenset("-•*–—")
+_NUMBER_MARK_LAST = frozenset(".)")
 
 
 def unbalanced(text: str) -> Span | None:
     """An opening quote, bracket or code fence that is never closed: the text was cut."""
+    if _PAIR_MARK.search(text) is None:
+        return None  # no quote, bracket or backtick at all
     present = [pair for pair in _PAIRS if pair[0] in text or pair[1] in text]
     if all(text.count(a) == text.count(b) for a, b in present) and not (
         ('"' in text and text.count('"') % 2) or ("`" in text and text.count("```") % 2)
@@ -86,10 +96,12 @@ def dangling_end(
         return None
     last = doc.tokens[-1]
     tail = text[last.end :]
-    marker = _LIST_MARKER_END.search(text)
+    end = text[-1]
+    may_be_marker = end in _BULLET_LAST or (end in _NUMBER_MARK_LAST and text[-2:-1].isdigit())
+    marker = _LIST_MARKER_END.search(text) if may_be_marker else None
     if marker:
         return marker.start(), len(text)
-    ellipsis = _ELLIPSIS_END.search(text) is not None
+    ellipsis = text.endswith(_ELLIPSIS_ENDS)
     if tail.strip() and not ellipsis:
         return None  # ends on punctuation that closes a thought (or an emoji)
     if last.norm in dangling_words:
@@ -130,7 +142,9 @@ def repeated_stretch(doc: Doc, n: int = 8, sentence_words: int = 4) -> Span | No
     twice, a paragraph pasted again), or of a whole sentence of `sentence_words` or more."""
     text = doc.text
     norms = [t.norm for t in doc.tokens]
-    short = list(zip(*(norms[k:] for k in range(sentence_words)), strict=False))
+    if len(set(norms)) == len(norms):
+        return None  # no word comes twice, so no stretch of words does either
+    short = list(zip(*[norms[k:] for k in range(sentence_words)], strict=False))
     if len(set(short)) == len(short):
         return None  # the common case: not even `sentence_words` words come twice in a row
     if len(doc.sentences) > 1:
@@ -224,14 +238,25 @@ def voice(
     return Voice(score, company, first)
 
 
-def content_tokens(doc: Doc, filler: Collection[str], names: Collection[str]) -> list[Token]:
-    """The words that say something: not a greeting, thanks, sign-off or acknowledgement
-    (`filler`, lemmas), not a function word, not the customer's name."""
-    return [
+def _content(doc: Doc, filler: Collection[str], names: Collection[str]) -> Iterator[Token]:
+    return (
         t
         for t in doc.tokens
         if t.lemmas.isdisjoint(filler) and t.norm not in names and not t.norm.isdigit()
-    ]
+    )
+
+
+def content_tokens(doc: Doc, filler: Collection[str], names: Collection[str]) -> list[Token]:
+    """The words that say something: not a greeting, thanks, sign-off or acknowledgement
+    (`filler`, lemmas), not a function word, not the customer's name."""
+    return list(_content(doc, filler, names))
+
+
+def more_content_than(
+    doc: Doc, filler: Collection[str], names: Collection[str], limit: int
+) -> bool:
+    """More than `limit` content_tokens: counted only as far as needed."""
+    return next(islice(_content(doc, filler, names), limit, None), None) is not None
 
 
 def has_words(text: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -88,6 +88,12 @@ def _covered(matches: Iterable) -> set[int]:
     return out
 
 
+def _has_imperative(tokens: Sequence[Token], idx: list[int]) -> bool:
+    """Some word of the sentence asks the reader to act. Asked only of a sentence that makes a
+    unit (most have too few content words)."""
+    return any(is_imperative(tokens[i].text) for i in idx)
+
+
 def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozenset()) -> list[Unit]:
     """The units of `doc`, sentence by sentence; a condition clause is split off its sentence.
     Words of `known` (lemmas the customer used) are context, not the draft's point: a reply may
@@ -132,7 +138,6 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
         parts: dict[int, list[int]] = {}
         for i in idx:
             parts.setdefault(cond_tokens.get(i, -1), []).append(i)
-        imperative = any(is_imperative(tokens[i].text) for i in idx)
         for marker, members in sorted(parts.items()):
             keyed = [(i, _content_key(tokens[i], reader.stop)) for i in members]
             keys = [(i, k) for i, k in keyed if k and k.isdisjoint(known)]
@@ -144,24 +149,39 @@ def content_units(doc: Doc, reader: UnitReader, known: frozenset[str] = frozense
                 kind = "condition"
             elif sent in warn_sents:
                 kind = "warning"
-            elif sent in action_sents or imperative:
+            elif sent in action_sents or _has_imperative(tokens, idx):
                 kind = "action"
             else:
                 kind = "event"
-            numbers = tuple(n for i in members for n in _DIGITS.findall(tokens[i].text))
-            steps = tuple(
-                tokens[i].lemmas
+            # A word of letters alone holds no digit: only the others are searched.
+            numbers = tuple(
+                n
                 for i in members
-                if kind == "action" and is_imperative(tokens[i].text)
+                if not tokens[i].text.isalpha()
+                for n in _DIGITS.findall(tokens[i].text)
+            )
+            steps = (
+                tuple(tokens[i].lemmas for i in members if is_imperative(tokens[i].text))
+                if kind == "action"
+                else ()
             )
             drafts.append((kind, sent, keys, numbers, steps))
     # A word several units share names the topic («посылка»), not the point of any one of them:
     # a unit is judged by its own words when it has enough of them.
-    indexes = [KinIndex(lemma for _, k in ks for lemma in k) for _, _, ks, _, _ in drafts]
+    # A lone unit has no others to share words with: no index to build (its own words are all
+    # of its words).
+    indexes = (
+        [KinIndex(lemma for _, k in ks for lemma in k) for _, _, ks, _, _ in drafts]
+        if len(drafts) > 1
+        else []
+    )
     for n, (kind, sent, keys, numbers, steps) in enumerate(drafts):
-        others = [index for m, index in enumerate(indexes) if m != n]
-        own = [(i, k) for i, k in keys if not any(o.has_kin(a) for o in others for a in k)]
-        chosen = own if len(own) >= reader.min_keys else keys
+        chosen = keys
+        if indexes:
+            others = [index for m, index in enumerate(indexes) if m != n]
+            own = [(i, k) for i, k in keys if not any(o.has_kin(a) for o in others for a in k)]
+            if len(own) >= reader.min_keys:
+                chosen = own
         units.append(
             Unit(
                 kind=kind,

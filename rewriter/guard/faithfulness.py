@@ -6,6 +6,7 @@ the reply differs from it, and both leave a reply in another script to the langu
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
@@ -58,8 +59,10 @@ _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def _russian(text: str) -> bool:
-    """Mostly Cyrillic letters: English UI labels inside a Russian reply still count as Russian."""
+    """Mostly Cyrillic letters: English UI labels inside a Russian reply still count as Russian.
+    Cached: both kinds ask it of the same draft and reply."""
     if not _LATIN.search(text):
         return _CYRILLIC.search(text) is not None
     cyr = len(_CYRILLIC.findall(text))
@@ -162,6 +165,15 @@ def _unit_reader(rule: Rule) -> UnitReader:
     return compiled(rule, "units", build)
 
 
+@lru_cache(maxsize=1024)
+def _customer_lemmas(texts: tuple[str, ...]) -> frozenset[str]:
+    """The lemmas the customer used (of three letters or more): context, not the draft's point.
+    Cached by the thread: every rewrite of one case is compared against the same messages."""
+    return frozenset(
+        lemma for t in texts for tok in analyse(t).tokens for lemma in tok.lemmas if len(lemma) > 2
+    )
+
+
 def check_coverage(rule: Rule, ctx: Context) -> list[Violation]:
     draft_doc = _draft_doc(ctx)
     if draft_doc is None:
@@ -174,10 +186,7 @@ def check_coverage(rule: Rule, ctx: Context) -> list[Violation]:
         if len(t.norm) > 2 and not t.text.isdigit()
     ):
         return []  # every content word of the draft is in the reply: nothing can be missing
-    known = frozenset(
-        lemma for d in ctx.situation.docs for t in d.tokens for lemma in t.lemmas if len(lemma) > 2
-    )
-    units = content_units(draft_doc, reader, known)
+    units = content_units(draft_doc, reader, _customer_lemmas(ctx.case.customer_texts))
     if not units:
         return []
     lemmas = ReplyWords(ctx.doc, reader.actions)

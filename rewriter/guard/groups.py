@@ -125,21 +125,18 @@ class _Compiled(NamedTuple):
 
 class _Plan(NamedTuple):
     """A rule compiled once: its groups, and what a text must hold for any group to be
-    possible — most replies hold none, and then the rule costs one set test and one scan."""
+    possible — most replies hold none, and then the rule costs one set test and a scan per
+    pattern."""
 
     params: GroupsParams
     groups: tuple[_Compiled, ...]
     probe: Lexicon  # every phrase of every group: which groups a text can hold at all
     owner: tuple[int, ...]  # probe phrase index → group index
     patterned: tuple[int, ...]  # groups with patterns
-    any_pattern: Pattern[str] | None
-
-
-def _flagged(pattern: str) -> str:
-    """A pattern made safe to join into one alternation (a leading «(?i)» becomes scoped)."""
-    if pattern.startswith("(?i)"):
-        return f"(?i:{pattern[4:]})"
-    return f"(?:{pattern})"
+    # Every group's patterns, each searched on its own: a text matches none of them in the
+    # common case, and separate searches let the engine skip ahead by each one's first
+    # characters (one alternation of them all tries every branch at every position).
+    patterns: tuple[Pattern[str], ...]
 
 
 def _plan(rule: Rule) -> _Plan:
@@ -148,7 +145,6 @@ def _plan(rule: Rule) -> _Plan:
         groups = []
         probe_phrases: list[str | dict[str, Any]] = []
         owner: list[int] = []
-        patterns: list[str] = []
         for index, (name, g) in enumerate(params.groups.items()):
             lex = None
             if g.phrases:
@@ -156,12 +152,13 @@ def _plan(rule: Rule) -> _Plan:
                 probe_phrases += g.phrases
                 owner += [index] * len(g.phrases)
             compiled_patterns = tuple(compile_pattern(p) for p in g.patterns)
-            patterns += g.patterns
             exceptions = Lexicon(g.exceptions) if g.exceptions else None
             groups.append(_Compiled(name, g, lex, compiled_patterns, exceptions))
-        joined = compile_pattern("|".join(_flagged(p) for p in patterns)) if patterns else None
         patterned = tuple(i for i, c in enumerate(groups) if c.patterns)
-        return _Plan(params, tuple(groups), Lexicon(probe_phrases), tuple(owner), patterned, joined)
+        patterns = tuple(rx for c in groups for rx in c.patterns)
+        return _Plan(
+            params, tuple(groups), Lexicon(probe_phrases), tuple(owner), patterned, patterns
+        )
 
     return compiled(rule, "plan", build)
 
@@ -423,7 +420,7 @@ def check_groups(rule: Rule, ctx: Context) -> list[Violation]:
     # those with patterns when one of the rule's patterns matches. Usually none.
     possible = plan.probe.possible(doc)
     wanted = set(range(len(plan.groups))) if possible is None else {plan.owner[i] for i in possible}
-    if plan.any_pattern is not None and plan.any_pattern.search(ctx.text) is not None:
+    if any(rx.search(ctx.text) for rx in plan.patterns):
         wanted.update(plan.patterned)
     if not wanted:
         return []

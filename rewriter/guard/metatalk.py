@@ -81,6 +81,9 @@ _LATIN = re.compile(r"[A-Za-z]{2}")
 # What any structural finding needs: a tag, a fence, a heading, bold, a quote, a colon, a
 # bracket, a rule line, or Latin letters.
 _MARKS = re.compile(r"[<`#*>:\[{=_]|---|[A-Za-z]{2}")
+# The characters a _MARKS match starts with: a class scan is several times cheaper than the
+# alternation, and a plain Russian reply holds none of them.
+_MARK_FIRST = re.compile(r"[<`#*>:\[{=_\-A-Za-z]")
 _JINJA = re.compile(r"\{[{%#].*?[}%#]\}", re.DOTALL)
 
 
@@ -169,10 +172,51 @@ def findings(
     doc = doc or analyse(text)
     found: list[Finding] = []
     add = found.append
-    if _MARKS.search(text) is not None:
+    if _MARK_FIRST.search(text) is not None and _MARKS.search(text) is not None:
         _structure(rule, text, case, found)
+    gate = _lexical_keys(rule)
+    if gate is None or not doc.keys.isdisjoint(gate):
+        _lexical_findings(rule, text, case, doc, found)
+    for index in _prompt_indexes(rule):
+        shared = index.shared(doc)
+        if shared:
+            own: set[tuple[str, ...]] = set()
+            for t in _sources(case, text):
+                own |= ngrams(t, index.n)
+            for start, end in shared:
+                if not ngrams(text[start:end], index.n) <= own:
+                    add(Finding(start, end, "leak"))
+    return _merge(found)
+
+
+_LEXICAL = (("self_reference", "self"), ("edits", "self"), ("leak_phrases", "leak"))
+
+
+def _lexical_keys(rule: Rule) -> frozenset[str] | None:
+    """Doc keys of which a text must hold one for any lexicon of the rule to match: the union
+    of their prefilters (None when one of them looks at every text). Most replies hold none,
+    and then one set test stands for four `find`s — exactly, since `find` returns nothing for a
+    text that holds no key of its lexicon's prefilter."""
+
+    def build() -> frozenset[str] | None:
+        keys = [key for key, _ in _LEXICAL]
+        if rule.params.get("authorship"):
+            keys.append("authorship")
+        filters = [lexicon_of(rule, key).prefilter for key in keys]
+        if any(f is None for f in filters):
+            return None
+        return frozenset().union(*filters)
+
+    return compiled(rule, "lexical-keys", build)
+
+
+def _lexical_findings(
+    rule: Rule, text: str, case: Case | None, doc: Doc, found: list[Finding]
+) -> None:
+    """Self-reference, edits and leak phrases (unless a source says the same), and a credit to
+    a machine the draft does not give."""
     lexical: list[tuple[Match, str]] = []
-    for key, cls in (("self_reference", "self"), ("edits", "self"), ("leak_phrases", "leak")):
+    for key, cls in _LEXICAL:
         lexical += [(m, cls) for m in lexicon_of(rule, key).find(doc)]
     if lexical:
         docs = [analyse(t) for t in _sources(case, text)]
@@ -184,16 +228,6 @@ def findings(
             # line is an injection.
             own = [analyse(case.draft)] if case and case.draft else []
             found += [Finding(m.start, m.end, "self") for m in credits if not _echoed(m, own)]
-    for index in _prompt_indexes(rule):
-        shared = index.shared(doc)
-        if shared:
-            own: set[tuple[str, ...]] = set()
-            for t in _sources(case, text):
-                own |= ngrams(t, index.n)
-            for start, end in shared:
-                if not ngrams(text[start:end], index.n) <= own:
-                    add(Finding(start, end, "leak"))
-    return _merge(found)
 
 
 def _structure(rule: Rule, text: str, case: Case | None, found: list[Finding]) -> None:
