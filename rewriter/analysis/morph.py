@@ -345,8 +345,7 @@ def is_vy_verb(word: str) -> bool:
     or a plural imperative. The formal register, as «вы» itself."""
     parses = _verb_parses(word)
     return bool(parses) and all(
-        "VERB" in p.tag and "plur" in p.tag and ("2per" in p.tag or "impr" in p.tag)
-        for p in parses
+        "VERB" in p.tag and "plur" in p.tag and ("2per" in p.tag or "impr" in p.tag) for p in parses
     )
 
 
