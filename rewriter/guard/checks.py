@@ -516,7 +516,12 @@ def _addressed_to_customer(doc: Doc, m: Match, customer_action: Lexicon) -> bool
     if any(is_imperative(toks[j].text) for j in range(m.first, m.last + 1)):
         return True
     clause = _clause(doc, m.first)
-    return any(a.first in clause for a in customer_action.find(doc, sentences=[toks[m.first].sent]))
+    # A modal the phrase itself names is its content, not the customer's option: «платить
+    # ничего не нужно» releases the customer from paying.
+    return any(
+        a.first in clause and not m.first <= a.first <= m.last
+        for a in customer_action.find(doc, sentences=[toks[m.first].sent])
+    )
 
 
 def _conditional(rule: Rule, doc: Doc, m: Match) -> bool:
