@@ -346,3 +346,21 @@ def is_endearing_address(doc: Any, i: int, suffixes: tuple[str, ...]) -> bool:
         else "."
     )
     return any(ch in before for ch in ",.!?—") and any(ch in after for ch in ",.!?—")
+
+
+@lru_cache(maxsize=50_000)
+def is_vy_verb(word: str) -> bool:
+    """A verb addressed to «вы» («подскажите», «можете»): every parse is a plural 2nd person
+    or a plural imperative. The formal register, as «вы» itself."""
+    parses = _verb_parses(word)
+    return bool(parses) and all(
+        "VERB" in p.tag and "plur" in p.tag and ("2per" in p.tag or "impr" in p.tag) for p in parses
+    )
+
+
+@lru_cache(maxsize=50_000)
+def is_plain_word(word: str) -> bool:
+    """A dictionary word that is no abbreviation («ЗДРАВСТВУЙТЕ», «ТАРИФ», «РУСТАМ»; not «СМС»,
+    «ГИБДД», «МФЦ», «ОСАГО», nor a code): written in capitals, it is shouted, not spelled so."""
+    parses = _parse(normalise_word(word))
+    return bool(parses) and parses[0].is_known and not any("Abbr" in p.tag for p in parses)

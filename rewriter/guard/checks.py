@@ -31,6 +31,7 @@ from rewriter.analysis.morph import (
     is_imperative,
     is_other_person_verb,
     is_ty_verb,
+    may_be_predicate,
     name_lemma,
     normalise_word,
 )
@@ -74,6 +75,7 @@ from rewriter.guard.language import PARAMS_SCHEMAS as LANGUAGE_PARAMS
 from rewriter.guard.language import check_language
 from rewriter.guard.metatalk import PARAMS_SCHEMAS as METATALK_PARAMS
 from rewriter.guard.metatalk import check_self_reference
+from rewriter.guard.mirror import shouted_words, ty_mirrored
 from rewriter.guard.replyform import PARAMS_SCHEMAS as REPLYFORM_PARAMS
 from rewriter.guard.replyform import check_reply_form
 from rewriter.guard.rules import Rule, template_fields
@@ -460,10 +462,37 @@ def _grouped(doc: Doc, matches: list[Match]) -> list[tuple[str, Match]]:
     first, so it cannot hide a tighter one."""
     by_group: dict[str, list[Match]] = {}
     for m in matches:
-        if set(doc.text[m.start : m.end]) & _CLAUSE_MARKS:
+        if _joins_clauses(doc, m):
             continue
         by_group.setdefault((m.phrase.extra or {})["group"], []).append(m)
     return [(g, m) for g, ms in by_group.items() for m in drop_overlaps(ms)]
+
+
+_DASHES = frozenset("—–")
+
+
+def _joins_clauses(doc: Doc, m: Match) -> bool:
+    """The match spans a clause mark. A dash followed by words without a verb of their own, to
+    the end of the clause, is a copula, not a clause break: «по промокоду L0YAL — скидка 50%»,
+    «возврат — 1 500 ₽» hold one statement; «в отдел возвратов — там решат…» holds two."""
+    marks = set(doc.text[m.start : m.end]) & _CLAUSE_MARKS
+    if not marks:
+        return False
+    if marks - _DASHES:
+        return True
+    dash = max(doc.text.rfind(d, m.start, m.end) for d in _DASHES)
+    if any(d in doc.text[m.start : dash] for d in _DASHES):
+        return True  # two dashes: more than one statement
+    toks = doc.tokens
+    after = next(j for j in range(m.first, m.last + 1) if toks[j].start > dash)
+    for j in range(after, len(toks)):
+        if toks[j].sent != toks[after].sent or (
+            j > after and _CLAUSE_MARKS & set(doc.text[toks[j - 1].end : toks[j].start])
+        ):
+            break
+        if may_be_predicate(toks[j].text):
+            return True
+    return False
 
 
 def promises_in(rule: Rule, doc: Doc, *, source: bool = False) -> list[tuple[str, Match]]:
@@ -494,7 +523,12 @@ def _addressed_to_customer(doc: Doc, m: Match, customer_action: Lexicon) -> bool
     if any(is_imperative(toks[j].text) for j in range(m.first, m.last + 1)):
         return True
     clause = _clause(doc, m.first)
-    return any(a.first in clause for a in customer_action.find(doc, sentences=[toks[m.first].sent]))
+    # A modal the phrase itself names is its content, not the customer's option: «платить
+    # ничего не нужно» releases the customer from paying.
+    return any(
+        a.first in clause and not m.first <= a.first <= m.last
+        for a in customer_action.find(doc, sentences=[toks[m.first].sent])
+    )
 
 
 def _conditional(rule: Rule, doc: Doc, m: Match) -> bool:
@@ -805,6 +839,7 @@ class Reasons(Params):
     informal_you: str
     informal_greeting: str
     slang: str | None = None
+    caps: str | None = None  # a reply in capitals (with `caps_words`)
 
 
 class RegisterParams(Params):
@@ -815,8 +850,16 @@ class RegisterParams(Params):
     derived_diminutives: bool = False  # also find diminutives by form (pymorphy3 + suffixes)
     endearing_suffixes: list[str] = Field(default_factory=list)  # «голубчик»: an address by form
     not_diminutives: LexiconValue | None = None  # «карточка товара» is no endearment
+    # This many words in capitals that are no abbreviation make a reply in capitals (mirror.py).
+    caps_words: int | None = Field(None, ge=1)
     reasons: Reasons
     evidence: str  # how the evidence quotes the thread: «…{quote}…»
+
+    @model_validator(mode="after")
+    def _caps_worded(self) -> RegisterParams:
+        if self.caps_words and not self.reasons.caps:
+            raise ValueError("reasons.caps: required with caps_words")
+        return self
 
     @field_validator("evidence")
     @classmethod
@@ -862,6 +905,7 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
     informal_you += [(t.start, t.end) for t in doc.tokens if _ty_word(t.text)]
     informal_greeting = situation_lexicon("informal_greeting").find(doc) if words else []
     derived = _derived_tenderness(rule, doc)
+    caps = shouted_words(ctx, rule.params["caps_words"]) if rule.params.get("caps_words") else []
     if not (
         playful
         or len(sad) > 1
@@ -870,6 +914,7 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
         or derived
         or informal_you
         or informal_greeting
+        or caps
     ):
         return []  # the common case: nothing the thread could make too much
 
@@ -893,6 +938,8 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
     if why or not reg.shouting:
         for start, end in shouting:
             add(start, end, "shouting")
+    for start, end in caps:  # capitals are never mirrored: the customer's are anger
+        add(start, end, "caps")
     for key, matches in lexical.items():
         for m in matches:
             used = any(lexicon_of(rule, key).find(d) for d in s.docs) and not why
@@ -907,7 +954,7 @@ def check_register(rule: Rule, ctx: Context) -> list[Violation]:
     for key, start, end, norm in derived:
         if why or norm not in customer_words:  # mirroring the customer's own word is fine
             add(start, end, key)
-    if not reg.uses_ty:
+    if informal_you and not reg.uses_ty and not ty_mirrored(ctx):
         for start, end in sorted(informal_you):
             add(start, end, "informal_you")
     if (reg.uses_vy or reg.formal_greeting) and not reg.informal_greeting:

@@ -346,7 +346,7 @@ def _sources(ctx: Context, which: list[Source]) -> Iterator[str]:
     if "draft" in which and c.draft and ctx.compares_to_draft:
         yield c.draft
     if "facts" in which:
-        yield from c.facts
+        yield from ctx.licensing_facts()  # a «fact» that instructs the model licenses nothing
     if "agent" in which:
         yield from c.agent_texts
 

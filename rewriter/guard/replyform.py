@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from rewriter.analysis.claims import quoted_tokens
 from rewriter.analysis.lexicon import grammar
 from rewriter.analysis.replyform import (
     content_tokens,
@@ -25,7 +26,8 @@ from rewriter.analysis.replyform import (
     voice,
 )
 from rewriter.analysis.text import Doc, analyse
-from rewriter.guard.context import Context, Params, compiled, violation
+from rewriter.analysis.vocab import lexicon_from
+from rewriter.guard.context import Context, LexiconValue, Params, compiled, violation
 from rewriter.guard.rules import Rule
 from rewriter.models import Violation
 
@@ -42,6 +44,8 @@ class VoiceParams(Params):
     min_score: float = 2.0
     # The customer's marks must outweigh the company's this many times over.
     ratio: float = 2.0
+    # A grievance or a demand on the company, one mark each (`_grievances`).
+    grievances: LexiconValue | None = None
 
 
 class ReplyFormParams(Params):
@@ -165,20 +169,41 @@ def _customer_voice(rule: Rule, sets: dict[str, Any], ctx: Context, doc: Doc, ad
         return
     v = p["voice"]
     first = doc.tokens[0].norm if doc.tokens else ""
+    grieved = _grievances(rule, doc)
     if (
         "?" not in ctx.text
         and first not in sets["openers"]
         and doc.keys.isdisjoint(sets["me_keys"])
+        and not grieved
     ):
         return  # the common case: no question, no «я», no «ок, спасибо» — the company speaks
     found = voice(
         doc, sets["you"], sets["we"], sets["me"], sets["openers"], sets["why"], sets["impatience"]
     )
-    if (
-        found.customer >= v.get("min_score", 2.0)
-        and found.customer > v.get("ratio", 2.0) * found.company
-    ):
-        add(found.evidence, "customer_side")
+    score = found.customer + len(grieved)
+    if score >= v.get("min_score", 2.0) and score > v.get("ratio", 2.0) * found.company:
+        add(found.evidence or grieved[0], "customer_side")
+
+
+def _grievances(rule: Rule, doc: Doc) -> list[tuple[int, int]]:
+    """Sentences that complain or demand as the customer does — «так и не пришёл», «до сих
+    пор нет», «Верните деньги!» (voice.grievances) — one mark each. Not in quotes (the agent
+    citing the customer), and not in a question, which `voice` already counts."""
+    lexicon = compiled(
+        rule, "grievances", lambda: lexicon_from(rule.params["voice"].get("grievances"))
+    )
+    hits = lexicon.find(doc) if lexicon else []
+    if not hits:
+        return []
+    quoted = quoted_tokens(doc)
+    out: dict[int, tuple[int, int]] = {}
+    for m in hits:
+        sent = doc.tokens[m.first].sent
+        span = doc.sentence_span(sent)
+        if m.first in quoted or doc.text[span[0] : span[1]].rstrip().endswith("?"):
+            continue
+        out.setdefault(sent, span)
+    return list(out.values())
 
 
 def _signs_customer(ctx: Context, name: str) -> bool:
