@@ -42,9 +42,14 @@ for case in cases[warm:]:
 """
 
 
-def instructions(root: Path, cases: Path, extra: int) -> int:
+def _env(root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(root)
+    return env
+
+
+def instructions(root: Path, cases: Path, extra: int) -> int:
+    env = _env(root)
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
             [
@@ -87,7 +92,7 @@ def main() -> None:
             # otherwise be counted in one of the two measured runs and not the other.
             subprocess.run(
                 [sys.executable, "-c", PROGRAM, str(cases), "20", "0"],
-                env={**os.environ, "PYTHONPATH": str(root)},
+                env=_env(root),
                 cwd=root,
                 check=True,
             )
