@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from rewriter.analysis.claims import quoted_tokens
 from rewriter.analysis.morph import is_plain_word, is_ty_verb, is_vy_verb
 from rewriter.analysis.text import analyse
 from rewriter.analysis.vocab import situation_lexicon, style_pattern
@@ -31,7 +32,15 @@ def shouted_words(ctx: Context, least: int) -> list[Span]:
         return []  # the common case: no run of capitals at all
     draft = ctx.case.draft if ctx.compares_to_draft else None
     drafted = {m.group() for m in caps.finditer(draft)} if draft else set()
-    words = [m.span() for m in found if m.group() not in drafted and is_plain_word(m.group())]
+    # Capitals inside quotes are quoted, not shouted: a subject line «ВАЖНО ПРОЧТИТЕ», a button
+    # «ОПЛАТИТЬ», an error message the customer sees.
+    doc = ctx.doc
+    inside = {doc.tokens[i].start for i in quoted_tokens(doc)}
+    words = [
+        m.span()
+        for m in found
+        if m.group() not in drafted and m.start() not in inside and is_plain_word(m.group())
+    ]
     if len(words) < least:
         return []
     # One finding per sentence, not one per word: the re-ask names the shouted stretch once.
