@@ -16,7 +16,7 @@ from typing import Any
 from rewriter.analysis.clauses import clause_ids
 from rewriter.analysis.kinship import concept
 from rewriter.analysis.lexicon import Lexicon, grammar
-from rewriter.analysis.morph import is_we_will, main_lemma, part_of_speech
+from rewriter.analysis.morph import is_future, is_past, is_we_will, main_lemma, part_of_speech
 from rewriter.analysis.text import Doc
 
 # Parts of speech that state something about a subject: finite verbs, infinitives (under a modal),
@@ -36,6 +36,9 @@ class Claim:
     start: int
     end: int
     objects: frozenset[str]  # concepts of the nouns of its clause (or sentence)
+    # "past" or "future" for a finite verb of a plain predicate, else "" (status classes and
+    # present forms): «курьер ещё не приехал» does not deny «курьер приедет сегодня».
+    tense: str = ""
 
 
 @dataclass(frozen=True)
@@ -282,6 +285,10 @@ def read_claims(doc: Doc, reader: ClaimReader, wanted: frozenset[str] | None = N
         if nouns is None:
             nouns = _Nouns(doc, clauses, taken)
         sent = tokens[first].sent
+        word = tokens[first].text
+        tense = ""
+        if key.startswith("pred:"):
+            tense = "past" if is_past(word) else "future" if is_future(word) else ""
         claims.append(
             Claim(
                 key=key,
@@ -291,6 +298,7 @@ def read_claims(doc: Doc, reader: ClaimReader, wanted: frozenset[str] | None = N
                 start=tokens[first].start,
                 end=tokens[last].end,
                 objects=nouns.about(clauses[first], sent),
+                tense=tense,
             )
         )
     return claims
@@ -323,7 +331,9 @@ def reversals(
     перенести») reverses nothing when the reply takes its other side."""
     out: list[tuple[Claim, Claim]] = []
     for d in draft:
-        about = [r for r in reply if r.key == d.key and r.objects & d.objects]
+        about = [
+            r for r in reply if r.key == d.key and r.objects & d.objects and not _not_yet(d, r)
+        ]
         if not about or any(r.positive == d.positive for r in about):
             continue
         if d.key in modal_classes and _confirmed(d, draft, reply):
@@ -340,6 +350,13 @@ def reversals(
             continue
         out.append((d, best))
     return out
+
+
+def _not_yet(a: Claim, b: Claim) -> bool:
+    """One says it has not happened, the other that it will: «курьер так и не приехал» and
+    «курьер приедет сегодня» are both true at once — no reversal. (That it happened and that it
+    will not, «доставили» / «не доставят», still are.)"""
+    return {(a.tense, a.positive), (b.tense, b.positive)} == {("past", False), ("future", True)}
 
 
 def _confirmed(d: Claim, draft: list[Claim], reply: list[Claim]) -> bool:

@@ -218,6 +218,15 @@ def is_future(word: str) -> bool:
     return has_grammemes(word, _FUTURE)
 
 
+_PAST_VERB = frozenset({"VERB", "past"})
+
+
+@lru_cache(maxsize=50_000)
+def is_past(word: str) -> bool:
+    """A finite verb with a past reading («приехал», «вернули»)."""
+    return has_grammemes(word, _PAST_VERB)
+
+
 @lru_cache(maxsize=50_000)
 def is_name(word: str) -> bool:
     """A first name by pymorphy3's `Name` tag on its most likely parse («Вера» the noun wins),
