@@ -343,27 +343,25 @@ def is_negated(doc: Doc, match: Match, *, before: int = 3) -> bool:
     own = any(not w.values.isdisjoint(negations) for w in match.phrase.words)
     if not own and any(tokens[j].norm in negations for j in range(match.first, match.last + 1)):
         return True
-    j = match.first - 1
-    while j >= 0 and match.first - j <= before:
-        gap = doc.text[tokens[j].end : tokens[j + 1].start]
-        if tokens[j].sent != tokens[match.first].sent or _CLAUSE_BREAK & set(gap):
-            return False
-        if tokens[j].norm in grammar("negations"):
-            return True
-        j -= 1
-    return False
+    return _in_clause_before(doc, match, before, negations)
 
 
 def in_condition(doc: Doc, match: Match, *, before: int = 4) -> bool:
     """The match sits in a condition clause: «вернём, если не сможем починить» states no
     refusal; «если не подтвердится — вернём» no promise. Looks back to the clause break."""
+    return _in_clause_before(doc, match, before, grammar("conditions"))
+
+
+def _in_clause_before(doc: Doc, match: Match, before: int, words: frozenset[str]) -> bool:
+    """One of `words` among the `before` words before the match, in its sentence and clause
+    (a comma, dash, colon or bracket ends the look back)."""
     tokens = doc.tokens
     j = match.first - 1
     while j >= 0 and match.first - j <= before:
         gap = doc.text[tokens[j].end : tokens[j + 1].start]
         if tokens[j].sent != tokens[match.first].sent or _CLAUSE_BREAK & set(gap):
             return False
-        if tokens[j].norm in grammar("conditions"):
+        if tokens[j].norm in words:
             return True
         j -= 1
     return False
