@@ -383,3 +383,24 @@ def test_a_new_word_is_parsed_once_for_every_predicate(monkeypatch) -> None:
         assert morph._parse("\U00017000") == ()  # a Tangut ideograph: pymorphy3 raises
     finally:
         morph._parses.cache_clear()
+
+
+def test_a_letter_unicode_cannot_name_reaches_no_predicate_as_an_error() -> None:
+    """pymorphy3 raises on a Tangut ideograph; every morph predicate answers as for a word it
+    does not know, and a rewrite whose reply holds one is checked (meaning-flip reads its
+    words as predicates) instead of crashing `h2h check` with a traceback."""
+    from rewriter import Case, check
+    from rewriter.analysis import morph
+
+    word = "\U00017000\U00017001"
+    assert morph.part_of_speech(word) == ""
+    assert morph.main_lemma(word) == word
+    assert morph.diminutive_base(word) is None
+    assert morph.has_grammemes(word, frozenset({"VERB"})) is False
+    case = Case.model_validate(
+        {
+            "draft": "Карта заблокирована, приходите в отделение.",
+            "reply": f"Карта {word} активна, приходите.",
+        }
+    )
+    assert any(v.rule == "meaning-flip" for v in check(case).violations)

@@ -41,7 +41,7 @@ def _parses(word: str) -> tuple[Any, ...]:
     """pymorphy3's parses of a normalised word, asked once per word. Every predicate below keeps
     a cache of its own answer, so without this one a new word was parsed again by each of them
     (a word of a batch's text was parsed 2-10 times). A word pymorphy3 cannot read raises, as
-    `analyzer().parse` does: lru_cache keeps no exception, so the caller decides."""
+    `analyzer().parse` does (lru_cache keeps no exception): callers use `_parse`, never this."""
     return tuple(analyzer().parse(word))
 
 
@@ -114,7 +114,7 @@ def _diminutive_base(parses: tuple[Any, ...], *, strict: bool = False) -> str | 
 @lru_cache(maxsize=4096)
 def _is_noun(word: str) -> bool:
     return analyzer().word_is_known(word) and any(
-        "NOUN" in p.tag and p.normal_form == word for p in _parses(word)
+        "NOUN" in p.tag and p.normal_form == word for p in _parse(word)
     )
 
 
@@ -124,7 +124,7 @@ def diminutive_base(word: str) -> str | None:
     w = normalise_word(word)
     if not w.isalpha():
         return None
-    return _diminutive_base(_parses(w), strict=True)
+    return _diminutive_base(_parse(w), strict=True)
 
 
 def phrase_lemmas(word: str) -> frozenset[str]:
@@ -286,7 +286,7 @@ def part_of_speech(word: str) -> str:
     «is this a predicate / a content word», where the likely reading is what the reader sees."""
     if not word.replace("-", "").isalpha():
         return ""
-    parses = _parses(normalise_word(word))
+    parses = _parse(normalise_word(word))
     return str(parses[0].tag.POS or "") if parses else ""
 
 
@@ -295,7 +295,7 @@ def main_lemma(word: str) -> str:
     """The lemma of the most likely parse: one key per word where a set would over-match."""
     if not word.replace("-", "").isalpha():
         return normalise_word(word)
-    parses = _parses(normalise_word(word))
+    parses = _parse(normalise_word(word))
     return parses[0].normal_form.replace("ё", "е") if parses else normalise_word(word)
 
 
