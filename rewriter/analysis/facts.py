@@ -89,6 +89,12 @@ def _numbers_vocab() -> tuple[
 
 
 @cache
+def fused_durations() -> dict[str, tuple[float, str]]:
+    """Words that are a whole duration (numbers.yaml `fused`): «полчаса» → (30, «минута»)."""
+    return {k: (float(v["value"]), v["unit"]) for k, v in raw("numbers").get("fused", {}).items()}
+
+
+@cache
 def _number_words() -> frozenset[str]:
     cardinals, ordinals, multipliers, _, fused = _numbers_vocab()
     return frozenset(cardinals) | frozenset(ordinals) | frozenset(multipliers) | frozenset(fused)

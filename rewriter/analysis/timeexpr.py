@@ -14,7 +14,13 @@ from bisect import bisect_left
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from rewriter.analysis.facts import Fact, extract_facts, month_numbers, number_key
+from rewriter.analysis.facts import (
+    Fact,
+    extract_facts,
+    fused_durations,
+    month_numbers,
+    number_key,
+)
 from rewriter.analysis.lexicon import Lexicon, anchor_index
 from rewriter.analysis.morph import is_future
 from rewriter.analysis.text import Doc, analyse
@@ -73,14 +79,18 @@ def _trigger_keys() -> frozenset[str]:
     # Any one word of a phrase is necessary for it; take the most distinctive, not «в».
     anchors = {v for p in relative.phrases for v in p.words[anchor_index(p)].values}
     return (
-        frozenset(units) | frozenset(weekdays) | anchors | frozenset(_month_parts()) | {"полчаса"}
+        frozenset(units)
+        | frozenset(weekdays)
+        | anchors
+        | frozenset(_month_parts())
+        | frozenset(fused_durations())
     )
 
 
 @cache
 def _duration_keys() -> frozenset[str]:
-    """Lemmas a duration needs: a unit, or «полчаса»."""
-    return _unit_set() | {"полчаса"}
+    """Lemmas a duration needs: a unit, or a word that is a whole duration («полчаса»)."""
+    return _unit_set() | frozenset(fused_durations())
 
 
 @cache
@@ -212,8 +222,9 @@ def extract_commitments(text: str, *, require_cue: bool = True) -> tuple[Commitm
     for i, tok in enumerate(toks if not keys.isdisjoint(duration_keys) else ()):
         if tok.lemmas.isdisjoint(duration_keys):
             continue
-        if "полчаса" in tok.lemmas:
-            add(duration_key(30, "минута", None), tok.start, tok.end)
+        fused = next((fused_durations()[w] for w in tok.lemmas if w in fused_durations()), None)
+        if fused is not None:
+            add(duration_key(fused[0], fused[1], None), tok.start, tok.end)
             continue
         hit = tok.lemmas & unit_set
         if not hit or any(s <= tok.start and tok.end <= e for s, e in dated_spans):
