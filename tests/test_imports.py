@@ -50,3 +50,23 @@ def test_public_api_is_complete() -> None:
     for name in rewriter.__all__:
         assert getattr(rewriter, name) is not None
     assert set(rewriter.__all__) - {"__version__"} == set(rewriter._EXPORTS)
+
+
+def test_only_the_command_changes_the_garbage_collector() -> None:
+    """The CLI collects rarely (a start-up builds ~1M objects that are never garbage); a
+    helpdesk plugin that imports the library and checks a case keeps its own settings."""
+    probe = """
+import gc, sys
+before = gc.get_threshold()
+from rewriter import Case, check
+check(Case.model_validate({"draft": "Спасибо, вернём деньги завтра."}))
+library = gc.get_threshold()
+import rewriter.cli
+print(before == library, gc.get_threshold()[0])
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    unchanged, command_threshold = run.stdout.split()
+    assert unchanged == "True"
+    assert int(command_threshold) >= 100_000
