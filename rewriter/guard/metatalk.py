@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from rewriter.analysis.lexicon import Match
 from rewriter.analysis.morph import has_grammemes
 from rewriter.analysis.ngrams import NgramIndex, ngrams
+from rewriter.analysis.situation import instructs_model
 from rewriter.analysis.text import Doc, analyse
 from rewriter.analysis.vocab import compile_pattern
 from rewriter.analysis.wrapper import (
@@ -156,8 +157,10 @@ def _sources(case: Case | None, text: str) -> list[str]:
     if case is None:
         return []
     # The draft counts even when it is the text itself (the offline fallback): what the agent
-    # wrote is never a leak.
-    out = [t for t in (case.draft, *case.facts) if t]
+    # wrote is never a leak. A «fact» addressed to the model is planted data: it licenses
+    # nothing here either (guard/context.py, licensing_facts).
+    facts = [f for f in case.facts if not instructs_model(f)]
+    out = [t for t in (case.draft, *facts) if t]
     return out + [m.text for m in case.thread]
 
 
