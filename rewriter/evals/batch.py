@@ -146,8 +146,9 @@ def checking(
     workers = min(workers, max(1, len(items) // _CHUNK))
     size = _chunk_size(len(items), workers)
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    sample = (items[:WARM_LINES], grounded)
     if workers > 1:
-        _warm_up(items[:WARM_LINES])  # once, before the fork, so no worker repeats it
+        _warm_up(*sample)  # once, before the fork, so no worker repeats it
     # A batch allocates millions of short-lived, acyclic objects: move what exists out of the
     # collector's way (and, forked, out of the way of copy-on-write) and let it run rarely.
     gc.freeze()
@@ -157,7 +158,8 @@ def checking(
         return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
-    with context.Pool(workers, initializer=None if method == "fork" else _warm_up) as pool:
+    warm = {} if method == "fork" else {"initializer": _warm_up, "initargs": sample}
+    with context.Pool(workers, **warm) as pool:
         yield pool.imap(work, chunks)
 
 
@@ -168,24 +170,10 @@ def _chunk_size(lines: int, workers: int) -> int:
     return max(_CHUNK, min(400, lines // (workers * 16)))
 
 
-# A case every rule reads (a thread, facts, a draft and its rewrite): the lexicons and patterns
-# of rules that compare a reply with its draft are compiled only when such a case comes.
-_WARM_CASE = {
-    "thread": [
-        {"author": "customer", "name": "Анна", "text": "Здравствуйте! Списали 500 ₽ дважды."},
-        {"author": "agent", "text": "Анна, здравствуйте! Проверяю."},
-    ],
-    "facts": ["Повторное списание 500 ₽ 12.03", "Возврат до 5 рабочих дней"],
-    "draft": "Вернём 500 ₽ на карту в течение 5 рабочих дней. Пришлите, пожалуйста, номер заявки.",
-    "reply": "Анна, вернём 500 ₽ в течение 5 рабочих дней — пришлите, пожалуйста, номер заявки.",
-}
-
-
-def _warm_up(sample: Sequence[tuple[str, int, str]] = ()) -> None:
+def _warm_up(sample: Sequence[tuple[str, int, str]], grounded: bool = False) -> None:
     """Load the analyzer, rules and lexicons before the workers fork, so no worker compiles
-    them again: a case every rule reads, then the first lines of the input itself (whatever
-    they need compiled, the rest of a file of the same kind needs too). Their results are
-    thrown away: each line is checked again, in order, by a worker."""
-    check(Case.model_validate(_WARM_CASE))
+    them again: by checking the input's first lines (whatever they need compiled, the rest of a
+    file of the same kind needs too — a lint of drafts never compiles the rewrite rules).
+    Their results are thrown away: each line is checked again, in order, by a worker."""
     for item in sample:
-        check_line(item)
+        check_line(item, grounded)
