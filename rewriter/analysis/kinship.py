@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache, lru_cache
 
+from rewriter.analysis.morph import fold
 from rewriter.analysis.vocab import raw
 
 _VERB_ENDINGS = ("ться", "тись", "ть", "ти", "чь")
@@ -19,7 +20,7 @@ def _groups() -> dict[str, str]:
     """lemma → the first word of its group (the concept's name)."""
     out: dict[str, str] = {}
     for group in raw("synonyms").get("groups", []):
-        words = [str(w).lower().replace("ё", "е") for w in group]
+        words = [fold(str(w)) for w in group]
         for w in words:
             out.setdefault(w, words[0])
     return out

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
+from rewriter.analysis.morph import fold
 from rewriter.analysis.text import split_sentences
 
 # Apostrophes inside a word: English «don't», and the letters o‘ g‘ of Uzbek Latin.
@@ -211,7 +212,7 @@ def _salutation_spans(text: str, tokens: list[re.Match[str]]) -> list[tuple[int,
 
 
 def _norm(word: str) -> str:
-    return word.lower().replace("ё", "е").replace("’", "'").replace("‘", "'").replace("ʼ", "'")
+    return fold(word).replace("’", "'").replace("‘", "'").replace("ʼ", "'")
 
 
 @lru_cache(maxsize=2048)

@@ -19,9 +19,14 @@ def analyzer() -> pymorphy3.MorphAnalyzer:
     return pymorphy3.MorphAnalyzer()
 
 
+def fold(text: str) -> str:
+    """Lower-case with ё read as е: the one case folding every comparison of words uses."""
+    return text.lower().replace("ё", "е")
+
+
 def normalise_word(word: str) -> str:
-    """Lower-case, ё→е, and drop the particles «-то», «-ка» that pymorphy3 does not know."""
-    w = word.lower().replace("ё", "е")
+    """`fold`, and drop the particles «-то», «-ка» that pymorphy3 does not know."""
+    w = fold(word)
     for particle in _PARTICLES:
         if w.endswith(particle) and len(w) > len(particle) + 1:
             return w[: -len(particle)]

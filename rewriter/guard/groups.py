@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rewriter.analysis.clauses import boundary_after, has_anaphora, segments
 from rewriter.analysis.lexicon import Lexicon, Match, Phrase, is_negated
-from rewriter.analysis.morph import has_grammemes
+from rewriter.analysis.morph import fold, has_grammemes
 from rewriter.analysis.requests import (
     asking_segments,
     imperative_at,
@@ -374,7 +374,7 @@ def _mentions(doc: Doc, text: str, h: Hit) -> bool:
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"\W+", "", text.lower().replace("ё", "е"))
+    return re.sub(r"\W+", "", fold(text))
 
 
 def _echoed(rule: Rule, p: GroupsParams, ctx: Context, h: Hit) -> bool:
