@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_check import make_cases  # noqa: E402
+from benchmarks.bench_check import ENV, make_cases  # noqa: E402
 
 WARM_UP = 300
 
@@ -43,9 +42,7 @@ for case in cases[warm:]:
 
 
 def _env(root: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPATH"] = str(root)
-    return env
+    return {**ENV, "PYTHONPATH": str(root)}  # with bytecode, as bench_check runs
 
 
 def instructions(root: Path, cases: Path, extra: int) -> int:
